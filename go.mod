@@ -1,0 +1,3 @@
+module github.com/ecsguard/ecsguard
+
+go 1.26
