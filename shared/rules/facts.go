@@ -1,0 +1,153 @@
+package rules
+
+import (
+	"strings"
+
+	"github.com/ecsguard/ecsguard/shared/iampolicy"
+)
+
+// Facts is everything one evaluation needs, as plain values. The subject is
+// TaskDefinition when set, else Role (a secondary ECS role).
+type Facts struct {
+	Account string
+	Region  string
+	Trigger Trigger
+
+	TaskDefinition *TaskDefinition
+	Role           *Role // the subject when TaskDefinition is nil
+
+	// Roles holds the task definition's task and execution roles by ARN.
+	Roles map[string]*Role
+	// Families maps a task role ARN to the task definition families known to
+	// use it (TD-013). The subject's own family may be listed or not.
+	Families map[string][]string
+	// Missing lists facts that could not be loaded. A report with any is
+	// incomplete: it never counts as compliant and never enforces.
+	Missing []FactError
+}
+
+// FactError is a fact that could not be loaded: Subject names it (a role
+// ARN, a policy ARN), Err says why.
+type FactError struct {
+	Subject string
+	Err     error
+}
+
+func (e FactError) Error() string { return e.Subject + ": " + e.Err.Error() }
+
+// TaskDefinition is an ECS task definition as DescribeTaskDefinition returns
+// it. The JSON names are the ECS API's, so `aws ecs describe-task-definition`
+// output decodes into it directly.
+type TaskDefinition struct {
+	ARN                     string      `json:"taskDefinitionArn"`
+	Family                  string      `json:"family"`
+	Revision                int         `json:"revision"`
+	TaskRoleARN             string      `json:"taskRoleArn,omitempty"`
+	ExecutionRoleARN        string      `json:"executionRoleArn,omitempty"`
+	NetworkMode             string      `json:"networkMode,omitempty"`
+	RequiresCompatibilities []string    `json:"requiresCompatibilities,omitempty"`
+	Containers              []Container `json:"containerDefinitions"`
+	Status                  string      `json:"status,omitempty"`
+	// Tags come from the response's top-level "tags" (include TAGS).
+	Tags map[string]string `json:"-"`
+}
+
+// Container is the part of a container definition the rules read.
+type Container struct {
+	Name                  string                 `json:"name"`
+	Image                 string                 `json:"image"`
+	Environment           []KeyValue             `json:"environment,omitempty"`
+	EnvironmentFiles      []EnvironmentFile      `json:"environmentFiles,omitempty"`
+	Secrets               []Secret               `json:"secrets,omitempty"`
+	LogConfiguration      *LogConfiguration      `json:"logConfiguration,omitempty"`
+	RepositoryCredentials *RepositoryCredentials `json:"repositoryCredentials,omitempty"`
+	FirelensConfiguration *FirelensConfiguration `json:"firelensConfiguration,omitempty"`
+}
+
+// KeyValue is an environment variable.
+type KeyValue struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// EnvironmentFile is an S3 object of environment variables.
+type EnvironmentFile struct {
+	Type  string `json:"type"`
+	Value string `json:"value"`
+}
+
+// Secret is a secret or parameter injected by the agent: ValueFrom is a
+// Secrets Manager ARN (optionally with a JSON key and version suffix) or an
+// SSM parameter ARN or name.
+type Secret struct {
+	Name      string `json:"name"`
+	ValueFrom string `json:"valueFrom"`
+}
+
+// LogConfiguration is a container's log driver.
+type LogConfiguration struct {
+	LogDriver     string            `json:"logDriver"`
+	Options       map[string]string `json:"options,omitempty"`
+	SecretOptions []Secret          `json:"secretOptions,omitempty"`
+}
+
+// RepositoryCredentials is private registry authentication.
+type RepositoryCredentials struct {
+	CredentialsParameter string `json:"credentialsParameter"`
+}
+
+// FirelensConfiguration is a FireLens log router's configuration.
+type FirelensConfiguration struct {
+	Type    string            `json:"type"`
+	Options map[string]string `json:"options,omitempty"`
+}
+
+// Role is an IAM role with the facts the rules read.
+type Role struct {
+	ARN  string
+	Name string
+	Path string
+	// Trust is the assume-role policy; nil when it could not be read.
+	Trust *iampolicy.Document
+	// Policies are the inline policies (Name "inline:<name>") and the
+	// default versions of the attached managed policies (Name = policy ARN).
+	Policies []iampolicy.Policy
+	// Attached lists the ARNs of the attached managed policies.
+	Attached []string
+	// Boundary is the permissions boundary, nil when none is set.
+	Boundary *iampolicy.Policy
+	Tags     map[string]string
+	// InstanceProfiles lists the instance profiles the role is in.
+	InstanceProfiles []string
+	// Uses says what references the role beyond task definitions, as found
+	// by the loader: EventBridge targets with EcsParameters, scalable targets.
+	Uses []Use
+}
+
+// Use is a reference to a role from another ECS-related resource.
+type Use struct {
+	Kind     UseKind
+	Resource string // the rule ARN, scalable target id...
+}
+
+// UseKind names what references a role.
+type UseKind string
+
+// The references the classifier knows.
+const (
+	UseEventsTarget    UseKind = "events-target"    // EventBridge target with EcsParameters
+	UseScalableTarget  UseKind = "scalable-target"  // Application Auto Scaling ECS service
+	UseCodeDeployGroup UseKind = "codedeploy-group" // CodeDeploy ECS deployment group
+	UseServiceRole     UseKind = "ecs-service-role" // CreateService "role"
+)
+
+// ServiceLinked reports whether the role is an AWS service-linked role,
+// which ecsguard never flags: AWS owns its policies.
+func (r *Role) ServiceLinked() bool {
+	return strings.HasPrefix(r.Path, "/aws-service-role/")
+}
+
+// Permissions compiles the role's identity policies and boundary.
+func (r *Role) Permissions() *iampolicy.Set {
+	return iampolicy.NewSet(r.Policies, r.Boundary)
+}
