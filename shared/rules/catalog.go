@@ -1,0 +1,144 @@
+package rules
+
+// Rule is one entry of the rule catalog. Severity is the rule's usual
+// severity; some rules grade a finding higher or lower (Severities lists
+// every severity a rule can give).
+type Rule struct {
+	ID          string
+	Title       string
+	Severity    Severity
+	Severities  []Severity
+	Why         string
+	Remediation string
+}
+
+// Catalog returns every rule, in ID order. The slice is the caller's.
+func Catalog() []Rule {
+	out := make([]Rule, len(catalog))
+	copy(out, catalog)
+	return out
+}
+
+// Lookup returns the rule with the given ID.
+func Lookup(id string) (Rule, bool) {
+	for _, r := range catalog {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return Rule{}, false
+}
+
+func sev(s ...Severity) []Severity { return s }
+
+// IncompleteRule is reported when a fact could not be loaded, so that an
+// evaluation that could not see everything never reads as compliant.
+const IncompleteRule = "ECSG-001"
+
+var catalog = []Rule{
+	{
+		ID: IncompleteRule, Title: "evaluation incomplete: a role or policy could not be read", Severity: High, Severities: sev(High),
+		Why:         "A role, policy or document that the evaluation needs could not be loaded (deleted, access denied, absent from the export, malformed). What could not be seen cannot be called compliant, and enforcement never acts on an incomplete evaluation.",
+		Remediation: "Check the errors in the report: grant ecsguard read access (iam:GetRole, iam:GetRolePolicy, iam:GetPolicyVersion...), export the whole account, or fix the reference to a role that no longer exists.",
+	},
+	{
+		ID: "TD-001", Title: "task role and execution role are the same role", Severity: High, Severities: sev(High),
+		Why:         "The execution role serves the ECS agent (image pulls, logs, secrets for the environment); the task role serves the application. One role for both hands the application every secret and registry the agent can reach, and the agent everything the application can do.",
+		Remediation: "Create a separate task role holding only what the application calls, and keep the execution role for the agent (AmazonECSTaskExecutionRolePolicy plus the task's own secrets).",
+	},
+	{
+		ID: "TD-002", Title: "task role carries execution-plane permissions", Severity: Medium, Severities: sev(Medium),
+		Why:         "Pulling images and writing awslogs are the agent's job, done with the execution role. On the task role they only widen what code in the container can do.",
+		Remediation: "Detach AmazonECSTaskExecutionRolePolicy (or the ECR pull statements) from the task role; put them on the execution role.",
+	},
+	{
+		ID: "TD-003", Title: "execution role allows actions outside the execution plane", Severity: High, Severities: sev(High, Medium),
+		Why:         "The execution role only needs to pull images, write logs and read the task's secrets, parameters, environment files and keys. Anything more is reachable by whoever can pass the role, with no application need.",
+		Remediation: "Reduce the execution role to AmazonECSTaskExecutionRolePolicy plus secretsmanager:GetSecretValue, ssm:GetParameters, kms:Decrypt and s3:GetObject on the task's own resources; move application permissions to the task role.",
+	},
+	{
+		ID: "TD-004", Title: "execution role can read every secret, parameter or key", Severity: Medium, Severities: sev(Medium),
+		Why:         "Secret and parameter reads on \"*\" (or a whole-service ARN) let the role read every secret in the account, not only those this task definition references.",
+		Remediation: "Scope secretsmanager:GetSecretValue and ssm:GetParameters to the ARNs the task definition references (a name prefix such as secret:prod/web-* is fine).",
+	},
+	{
+		ID: "TD-005", Title: "execution role set but nothing in the task definition needs it", Severity: Low, Severities: sev(Low),
+		Why:         "No private ECR image on Fargate/external instances, no awslogs there, no secrets, no registry credentials, no environment files, no FireLens S3 config: the role is an unused credential.",
+		Remediation: "Remove executionRoleArn from the task definition, or ignore if you are about to add secrets or a private image.",
+	},
+	{
+		ID: "TD-006", Title: "execution role missing or lacks a permission the task needs", Severity: High, Severities: sev(High),
+		Why:         "The task cannot start: the agent needs the execution role to pull the private image, create the log stream or fetch the referenced secrets.",
+		Remediation: "Set executionRoleArn to a role that trusts ecs-tasks.amazonaws.com and grant it the missing actions on the resources listed in the evidence.",
+	},
+	{
+		ID: "TD-007", Title: "no task role on a task that can run on EC2 or external instances", Severity: Medium, Severities: sev(Medium),
+		Why:         "Without a task role, containers on EC2 or external instances can fall back to the instance role's credentials through the instance metadata service: every task on the host shares the host's permissions.",
+		Remediation: "Give the task definition its own task role (even one with no policies), and block container access to IMDS (ECS_AWSVPC_BLOCK_IMDS, hop limit 1).",
+	},
+	{
+		ID: "TD-008", Title: "task role allows all actions, or a whole service, on every resource", Severity: Critical, Severities: sev(Critical, High),
+		Why:         "Full administrator rights (CRITICAL) or every action of a service on \"*\" (HIGH) in the task role give any code running in the container, including a compromised dependency, the run of the account or the service.",
+		Remediation: "Replace the wildcard grants with the specific actions and resource ARNs the application calls; use IAM Access Analyzer policy generation from CloudTrail to find them.",
+	},
+	{
+		ID: "TD-009", Title: "task role allows privilege escalation", Severity: High, Severities: sev(High),
+		Why:         "Actions such as iam:PassRole on any role, attaching or writing policies, new policy versions, access keys, or passing a role to a new task let code in the container give itself more permissions than the role holds.",
+		Remediation: "Remove the IAM write actions from the task role; scope iam:PassRole to the exact role ARNs with an iam:PassedToService condition; scope sts:AssumeRole to named roles.",
+	},
+	{
+		ID: "TD-010", Title: "role trust admits a principal other than ecs-tasks.amazonaws.com", Severity: Medium, Severities: sev(Critical, Medium),
+		Why:         "A task or execution role should be assumable by ECS tasks only. Another service or account in its trust can use the role's permissions outside ECS; \"*\" without conditions lets anyone do so.",
+		Remediation: "Remove the extra principals from the trust policy, or give them a role of their own.",
+	},
+	{
+		ID: "TD-011", Title: "role trust lacks aws:SourceAccount / aws:SourceArn (confused deputy)", Severity: Low, Severities: sev(Low),
+		Why:         "Without a source condition, ECS acting for another account could be made to assume the role (the confused deputy problem).",
+		Remediation: "Add \"Condition\": {\"StringEquals\": {\"aws:SourceAccount\": \"<account>\"}} or an ArnLike aws:SourceArn of arn:aws:ecs:<region>:<account>:* to the ecs-tasks statement.",
+	},
+	{
+		ID: "TD-012", Title: "role trust does not allow ecs-tasks.amazonaws.com", Severity: High, Severities: sev(High),
+		Why:         "ECS cannot assume the role, so tasks fail to start (execution role) or get no credentials (task role).",
+		Remediation: "Add a trust statement allowing the service principal ecs-tasks.amazonaws.com to sts:AssumeRole.",
+	},
+	{
+		ID: "TD-013", Title: "task role serves more than one task definition family", Severity: Low, Severities: sev(Low),
+		Why:         "A shared task role holds the union of every application's needs, and CloudTrail cannot tell the applications apart.",
+		Remediation: "Give each family its own task role with only what that application uses.",
+	},
+	{
+		ID: "TD-014", Title: "container environment holds a secret-looking value", Severity: High, Severities: sev(High),
+		Why:         "Plain environment values are stored in the task definition, visible to anyone with ecs:DescribeTaskDefinition, in every revision, forever.",
+		Remediation: "Move the value to Secrets Manager or SSM Parameter Store and reference it from the container's secrets; rotate the exposed value.",
+	},
+	{
+		ID: "SR-001", Title: "events role can pass any role or run any task", Severity: High, Severities: sev(High, Medium, Low),
+		Why:         "An EventBridge or Scheduler role only needs to run the scheduled task definitions and pass their roles to ECS. iam:PassRole on \"*\" without iam:PassedToService lets it hand any role to any service.",
+		Remediation: "Scope ecs:RunTask to the scheduled task definition ARNs and iam:PassRole to their task and execution role ARNs, with iam:PassedToService = ecs-tasks.amazonaws.com.",
+	},
+	{
+		ID: "SR-002", Title: "events role allows more than ecs:RunTask, iam:PassRole and ecs:TagResource", Severity: Medium, Severities: sev(Medium),
+		Why:         "Whoever can create an EventBridge rule with this role gets everything else it allows.",
+		Remediation: "Use AmazonEC2ContainerServiceEventsRole, or a policy with only ecs:RunTask, iam:PassRole and ecs:TagResource, scoped.",
+	},
+	{
+		ID: "SR-003", Title: "autoscale role allows more than ECS service autoscaling needs", Severity: Medium, Severities: sev(Medium, Informational),
+		Why:         "Application Auto Scaling only needs to describe and update ECS services and manage their CloudWatch alarms. The service-linked role AWSServiceRoleForApplicationAutoScaling_ECSService does this without a custom role.",
+		Remediation: "Remove the custom ecsAutoscaleRole and let Application Auto Scaling use its service-linked role; otherwise keep it to ecs:DescribeServices, ecs:UpdateService and the cloudwatch alarm actions.",
+	},
+	{
+		ID: "SR-004", Title: "container instance role allows more than AmazonEC2ContainerServiceforEC2Role", Severity: Medium, Severities: sev(High, Medium),
+		Why:         "Containers on the host can reach the instance role through the instance metadata service, so whatever it allows, every task on the host can do.",
+		Remediation: "Keep the instance role to AmazonEC2ContainerServiceforEC2Role; give applications task roles; block container access to IMDS.",
+	},
+	{
+		ID: "SR-005", Title: "legacy ECS service role or broad CodeDeploy role", Severity: Low, Severities: sev(Low),
+		Why:         "ecsServiceRole is replaced by the service-linked role AWSServiceRoleForECS; AWSCodeDeployRoleForECS grants s3, sns, lambda and PassRole broadly where AWSCodeDeployRoleForECSLimited fits.",
+		Remediation: "Let ECS use AWSServiceRoleForECS and delete ecsServiceRole; attach AWSCodeDeployRoleForECSLimited instead of AWSCodeDeployRoleForECS.",
+	},
+	{
+		ID: "SR-006", Title: "secondary ECS role trusts a principal other than its service", Severity: High, Severities: sev(High),
+		Why:         "An events, autoscale, instance, service or CodeDeploy role assumable by another principal lends its ECS permissions (run tasks, pass roles, update services) outside the service it exists for.",
+		Remediation: "Limit the trust policy to the role's service principal (events/scheduler, application-autoscaling, ec2, ecs or codedeploy .amazonaws.com).",
+	},
+}

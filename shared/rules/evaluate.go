@@ -1,0 +1,155 @@
+package rules
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Evaluate judges one subject: the task definition of f when set, else the
+// secondary role f.Role. It never stops early: every rule runs, facts that
+// could not be loaded make the report incomplete and add an [IncompleteRule]
+// finding, and every finding carries its evidence.
+func Evaluate(f Facts) Report {
+	r := Report{
+		SchemaVersion: SchemaVersion,
+		Account:       f.Account,
+		Region:        f.Region,
+		Trigger:       f.Trigger,
+		Findings:      []Finding{},
+		Action:        Action{Type: "none"},
+		Errors:        []string{},
+	}
+	missing := slices.Clone(f.Missing)
+	var found []Finding
+	var tags []map[string]string
+	switch {
+	case f.TaskDefinition != nil:
+		td := f.TaskDefinition
+		r.Subject = Subject{Type: SubjectTaskDefinition, ARN: td.ARN}
+		for _, arn := range []string{td.TaskRoleARN, td.ExecutionRoleARN} {
+			if arn != "" && f.Roles[arn] == nil && !hasMissing(missing, arn) {
+				missing = append(missing, FactError{Subject: arn, Err: errRoleNotLoaded})
+			}
+		}
+		found = checkTaskDefinition(f)
+		tags = append(tags, td.Tags)
+	case f.Role != nil:
+		r.Subject = Subject{Type: SubjectRole, ARN: f.Role.ARN}
+		found = checkSecondaryRole(f.Role)
+	default:
+		missing = append(missing, FactError{Subject: "facts", Err: errNoSubject})
+	}
+	if len(missing) > 0 {
+		ev := make([]Evidence, 0, len(missing))
+		for _, m := range missing {
+			r.Errors = append(r.Errors, m.Error())
+			ev = append(ev, Evidence{Detail: m.Error()})
+		}
+		found = append(found, newFinding(IncompleteRule, High, r.Subject.ARN, ev...))
+	}
+	r.Complete = len(missing) == 0
+	found = subsume(found)
+	exempt(found, tags, f)
+	slices.SortStableFunc(found, func(a, b Finding) int {
+		return cmp.Or(cmp.Compare(b.Severity, a.Severity), cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Resource, b.Resource))
+	})
+	r.Findings = append(r.Findings, found...)
+	return r
+}
+
+var (
+	errRoleNotLoaded = fmt.Errorf("role facts not provided")
+	errNoSubject     = fmt.Errorf("no task definition or role to evaluate")
+)
+
+func hasMissing(ms []FactError, subject string) bool {
+	return slices.ContainsFunc(ms, func(m FactError) bool { return m.Subject == subject })
+}
+
+// newFinding fills a finding from the catalog entry of rule id.
+func newFinding(id string, s Severity, resource string, ev ...Evidence) Finding {
+	rule, _ := Lookup(id)
+	if ev == nil {
+		ev = []Evidence{}
+	}
+	return Finding{Rule: id, Severity: s, Title: rule.Title, Resource: resource, Evidence: ev, Remediation: rule.Remediation}
+}
+
+// subsumption: a stronger finding on a resource hides weaker ones on the
+// same resource (SPEC §3), so one mistake is reported once.
+var subsumption = []struct {
+	rule     string
+	severity Severity // 0: any severity of rule
+	hides    []string
+}{
+	{"TD-001", 0, []string{"TD-002", "TD-003", "TD-005"}},
+	{"TD-008", Critical, []string{"TD-002", "TD-003", "TD-009"}},
+	{"TD-012", 0, []string{"TD-010", "TD-011"}},
+	{"TD-010", Critical, []string{"TD-011"}},
+}
+
+func subsume(fs []Finding) []Finding {
+	hidden := map[[2]string]bool{}
+	for _, f := range fs {
+		for _, s := range subsumption {
+			if f.Rule == s.rule && (s.severity == 0 || f.Severity == s.severity) {
+				for _, h := range s.hides {
+					hidden[[2]string{h, f.Resource}] = true
+				}
+			}
+		}
+	}
+	return slices.DeleteFunc(fs, func(f Finding) bool { return hidden[[2]string{f.Rule, f.Resource}] })
+}
+
+// Exemption tags.
+const (
+	TagExempt       = "ecsguard:exempt"
+	TagExemptReason = "ecsguard:exempt-reason"
+)
+
+// exempt marks findings suppressed by an ecsguard:exempt tag on the task
+// definition or on the role the finding is about. The incomplete-evaluation
+// finding cannot be exempted: an exemption is a judgement on what was seen.
+func exempt(fs []Finding, subjectTags []map[string]string, f Facts) {
+	for i := range fs {
+		if fs[i].Rule == IncompleteRule {
+			continue
+		}
+		sources := slices.Clone(subjectTags)
+		if role := f.Roles[fs[i].Resource]; role != nil {
+			sources = append(sources, role.Tags)
+		}
+		if f.Role != nil && f.Role.ARN == fs[i].Resource {
+			sources = append(sources, f.Role.Tags)
+		}
+		for _, tags := range sources {
+			if ok, reason := exempts(tags, fs[i].Rule); ok {
+				fs[i].Suppressed = true
+				fs[i].SuppressedReason = reason
+				break
+			}
+		}
+	}
+}
+
+// exempts reads the tag value: comma-separated rule IDs, or "*".
+func exempts(tags map[string]string, rule string) (bool, string) {
+	v, ok := tags[TagExempt]
+	if !ok {
+		return false, ""
+	}
+	for _, id := range strings.Split(v, ",") {
+		id = strings.TrimSpace(id)
+		if id == "*" || strings.EqualFold(id, rule) {
+			reason := tags[TagExemptReason]
+			if reason == "" {
+				reason = "tag " + TagExempt + "=" + v
+			}
+			return true, reason
+		}
+	}
+	return false, ""
+}

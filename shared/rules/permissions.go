@@ -1,0 +1,140 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ecsguard/ecsguard/shared/iampolicy"
+)
+
+// executionPlane are the actions an execution role may need (SPEC §3).
+var executionPlane = []string{
+	"ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage",
+	"logs:CreateLogStream", "logs:PutLogEvents", "logs:CreateLogGroup",
+	"secretsmanager:GetSecretValue", "ssm:GetParameters", "kms:Decrypt",
+	"s3:GetObject", "s3:GetBucketLocation",
+}
+
+// Probe resources: ARNs no task definition references. A grant that reaches
+// one reaches every resource of its type ("*", "secret:*", "role/*"), while
+// a grant scoped to named resources or a name prefix does not. The leading
+// '~' is valid in no IAM, secret or parameter name, so no real prefix
+// pattern can match it by accident.
+func probeSecret(p, region, account string) string {
+	return fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:~ecsguard-probe-AbCdEf", p, region, account)
+}
+
+func probeParameter(p, region, account string) string {
+	return fmt.Sprintf("arn:%s:ssm:%s:%s:parameter/~ecsguard-probe", p, region, account)
+}
+
+func probeRole(p, account string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:role/~ecsguard-probe", p, account)
+}
+
+// inSet returns a Grants filter keeping actions matched by any of the
+// patterns (IAM globs, case-insensitive), or, with outside, those matched by
+// none.
+func inSet(patterns []string, outside bool) func(iampolicy.Action) bool {
+	compiled := &iampolicy.Document{Statements: []iampolicy.Statement{{Effect: iampolicy.Allow, Action: patterns}}}
+	s := iampolicy.NewSet([]iampolicy.Policy{{Document: compiled}}, nil)
+	return func(a iampolicy.Action) bool {
+		hit := s.Decide(a.String(), "*") == iampolicy.Allowed
+		return hit != outside
+	}
+}
+
+func fromIAM(e iampolicy.Evidence, action, detail string) Evidence {
+	return Evidence{Detail: detail, Policy: e.Policy, Action: action, Statement: e.Statement, Conditional: e.Conditional}
+}
+
+// grantSummary turns many grants into a readable sentence and one evidence
+// entry per deciding statement, with a few of the actions it grants.
+func grantSummary(gs []iampolicy.Grant, what string) []Evidence {
+	levels := map[iampolicy.AccessLevel]int{}
+	for _, g := range gs {
+		levels[g.Action.Level]++
+	}
+	var parts []string
+	for _, l := range []iampolicy.AccessLevel{iampolicy.LevelPermissionsManagement, iampolicy.LevelWrite, iampolicy.LevelTagging, iampolicy.LevelRead, iampolicy.LevelList, iampolicy.LevelUnknown} {
+		if n := levels[l]; n > 0 {
+			name := l.String()
+			if l == iampolicy.LevelUnknown {
+				name = "not in the IAM action catalog of " + iampolicy.CatalogDate
+			}
+			parts = append(parts, fmt.Sprintf("%d %s", n, name))
+		}
+	}
+	out := []Evidence{{Detail: fmt.Sprintf("allows %d %s (%s)", len(gs), plural(len(gs), what), strings.Join(parts, ", "))}}
+	type key struct{ policy, stmt string }
+	seen := map[key]int{}
+	for _, g := range gs {
+		k := key{g.Evidence.Policy, string(g.Evidence.Statement)}
+		i, ok := seen[k]
+		if !ok {
+			seen[k] = len(out)
+			out = append(out, fromIAM(g.Evidence, g.Action.String(), ""))
+			i = len(out) - 1
+			out[i].Detail = "grants " + g.Action.String() + " on " + g.Resource
+			continue
+		}
+		if n := strings.Count(out[i].Detail, ","); n < 4 {
+			out[i].Detail = strings.Replace(out[i].Detail, " on ", ", "+g.Action.String()+" on ", 1)
+		} else if !strings.HasSuffix(out[i].Detail, "...") {
+			out[i].Detail += " ..."
+		}
+	}
+	return out
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return strings.TrimSuffix(what, "s")
+	}
+	return what
+}
+
+// writes reports whether any grant changes something: Write, Permissions
+// management, Tagging (every one of which IAM also files as a write), or an
+// action the catalog does not know.
+func writes(gs []iampolicy.Grant) bool {
+	return slices.ContainsFunc(gs, func(g iampolicy.Grant) bool {
+		switch g.Action.Level {
+		case iampolicy.LevelWrite, iampolicy.LevelPermissionsManagement, iampolicy.LevelTagging:
+			return true
+		}
+		return false
+	})
+}
+
+// wholeServices lists the services every action of which the grants allow
+// on every resource. all is true when that holds for every service.
+func wholeServices(gs []iampolicy.Grant) (services []string, all bool) {
+	count := map[string]int{}
+	for _, g := range gs {
+		if g.OnAll && g.Action.Level != iampolicy.LevelUnknown {
+			count[g.Action.Service]++
+		}
+	}
+	svcs := iampolicy.Services()
+	all = len(svcs) > 0
+	for _, s := range svcs {
+		n := len(iampolicy.ServiceActions(s))
+		if n > 0 && count[s] == n {
+			services = append(services, s)
+		} else {
+			all = false
+		}
+	}
+	return services, all
+}
+
+// arnParts returns partition, region and account of an ARN.
+func arnParts(arn string) (partition, region, account string) {
+	p := strings.SplitN(arn, ":", 6)
+	if len(p) < 6 || p[0] != "arn" {
+		return "", "", ""
+	}
+	return p[1], p[3], p[4]
+}
