@@ -71,7 +71,9 @@ func TestSecondaryRoleRules(t *testing.T) {
 		{"sr004-extra-read-medium", func(t testing.TB) *rules.Role {
 			return withProfile(role(t, roleARN+"ecs-hosts", trustEC2, forEC2Managed, `{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::config/*"}}`))
 		}, "SR-004", rules.Medium, "s3:GetObject"},
-		{"sr005-legacy-service-role", func(t testing.TB) *rules.Role { return role(t, roleARN+"ecsServiceRole", trustECSService, serviceManaged) }, "SR-005", rules.Low, "legacy"},
+		{"sr005-legacy-service-role", func(t testing.TB) *rules.Role {
+			return role(t, roleARN+"ecsServiceRole", trustECSService, serviceManaged)
+		}, "SR-005", rules.Low, "legacy"},
 		{"sr005-broad-codedeploy", func(t testing.TB) *rules.Role {
 			return role(t, roleARN+"ecsCodeDeployRole", trustCodeDeploy, codeDeployBroad)
 		}, "SR-005", rules.Low, "Limited"},
