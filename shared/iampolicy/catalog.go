@@ -57,6 +57,9 @@ type Action struct {
 	Service string // lower-case service prefix, "s3"
 	Name    string // canonical casing, "GetObject"
 	Level   AccessLevel
+
+	folded string // lower-case "s3:getobject", what the matcher reads
+	id     int32  // position in the catalog plus one; 0 for an action it lacks
 }
 
 // String returns the action as a policy writes it, "s3:GetObject".
@@ -210,6 +213,8 @@ func parseCatalog() *catalog {
 			panic("iampolicy: duplicate or invalid catalog action " + a.String())
 		}
 		c.index[key] = i
+		c.actions[i].folded = key
+		c.actions[i].id = int32(i + 1)
 	}
 	return c
 }

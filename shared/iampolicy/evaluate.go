@@ -75,6 +75,9 @@ type statement struct {
 	// which service may receive the role, not who may act, so for
 	// iam:PassRole the grant is treated as unconditional.
 	passRoleOnly bool
+	// ev is the statement's evidence, unconditional and conditional, made
+	// at compile time so that a wildcard's thousands of grants share it.
+	ev [2]Evidence
 }
 
 // NewSet compiles the identity policies of a principal and its permissions
@@ -124,6 +127,7 @@ func appendCompiled(out []statement, p Policy, boundary bool) []statement {
 				c.resources = append(c.resources, compileResource(r))
 			}
 		}
+		c.ev = [2]Evidence{c.evidence(false), c.evidence(true)}
 		out = append(out, c)
 	}
 	return out
@@ -149,7 +153,7 @@ func (s *statement) matchResource(resource string) Decision {
 	}
 	best := NotAllowed
 	for _, p := range s.resources {
-		if !matchGlob(p.glob, resource, false) {
+		if !p.match(resource) {
 			continue
 		}
 		if !p.variable {
@@ -257,6 +261,15 @@ func evaluate(stmts []statement, action, resource string) (Decision, []Evidence)
 		}
 	}
 	return allow, allows
+}
+
+// sharedEvidence points into the compiled statement, which a Set never
+// moves or changes after NewSet.
+func (s *statement) sharedEvidence(conditional bool) *Evidence {
+	if conditional {
+		return &s.ev[1]
+	}
+	return &s.ev[0]
 }
 
 func (s *statement) evidence(conditional bool) Evidence {

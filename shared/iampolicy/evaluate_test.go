@@ -180,3 +180,26 @@ func TestGrants(t *testing.T) {
 		}
 	})
 }
+
+func TestActionSet(t *testing.T) {
+	t.Parallel()
+	s := iampolicy.NewActionSet("ecs:RunTask", "ECS:submit*", "logs:?utLogEvents")
+	for _, tc := range []struct {
+		action string
+		want   bool
+	}{
+		{"ecs:RunTask", true}, {"ecs:SubmitTaskStateChange", true}, {"logs:PutLogEvents", true},
+		{"ecs:StartTask", false}, {"logs:CreateLogStream", false},
+	} {
+		a, ok := iampolicy.LookupAction(tc.action)
+		if !ok {
+			t.Fatalf("%s not in the catalog", tc.action)
+		}
+		if got := s.Contains(a); got != tc.want {
+			t.Errorf("Contains(%s) = %v, want %v", tc.action, got, tc.want)
+		}
+	}
+	if !s.Contains(iampolicy.Action{Service: "ecs", Name: "RunTask"}) {
+		t.Error("an Action built by hand is not matched")
+	}
+}

@@ -97,9 +97,47 @@ func (p actionPattern) match(action string) bool { return matchGlob(p.glob, acti
 type resourcePattern struct {
 	glob     string
 	variable bool
+	// chunks is glob split at '*' when '*' is its only wildcard: then the
+	// match is a prefix, a suffix and leftmost searches (strings.Index)
+	// between them, which is exact for such globs and much faster.
+	chunks []string
+}
+
+func (p resourcePattern) match(s string) bool {
+	if p.chunks == nil {
+		return matchGlob(p.glob, s, false)
+	}
+	return matchChunks(p.chunks, s)
+}
+
+func matchChunks(chunks []string, s string) bool {
+	if len(chunks) == 1 {
+		return chunks[0] == s
+	}
+	first, last := chunks[0], chunks[len(chunks)-1]
+	if len(s) < len(first)+len(last) || !strings.HasPrefix(s, first) || !strings.HasSuffix(s, last) {
+		return false
+	}
+	s = s[len(first) : len(s)-len(last)]
+	for _, c := range chunks[1 : len(chunks)-1] {
+		i := strings.Index(s, c)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(c):]
+	}
+	return true
 }
 
 func compileResource(r string) resourcePattern {
+	p := compileResourceGlob(r)
+	if !strings.ContainsAny(p.glob, "?\x00\x01\x02") {
+		p.chunks = strings.Split(p.glob, "*")
+	}
+	return p
+}
+
+func compileResourceGlob(r string) resourcePattern {
 	if !strings.Contains(r, "${") {
 		return resourcePattern{glob: r}
 	}

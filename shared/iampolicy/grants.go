@@ -13,8 +13,8 @@ type Grant struct {
 	// OnAll is true when the action is granted on Resource "*" (or with no
 	// Resource element), not only on named resources.
 	OnAll    bool
-	Resource string   // the resource pattern of the deciding statement
-	Evidence Evidence // the deciding Allow statement
+	Resource string    // the resource pattern of the deciding statement
+	Evidence *Evidence // the deciding Allow statement, shared by its grants
 }
 
 // Grants lists every action the set allows on some resource, in catalog
@@ -28,37 +28,78 @@ type Grant struct {
 // policies use ("*", service-wide ARNs, prefixes) and errs towards reporting
 // a grant, never towards hiding one.
 func (s *Set) Grants(keep func(Action) bool) []Grant {
-	var out []Grant
-	index := map[Action]int{}
+	var g grantList
 	for i := range s.identity {
 		st := &s.identity[i]
 		if st.deny {
 			continue
 		}
+		if st.notAction || slices.ContainsFunc(st.actions, func(p actionPattern) bool { return p.service == "" && !p.literal }) {
+			g.out = slices.Grow(g.out, len(AllActions())-len(g.out))
+		}
 		st.eachAction(func(a Action) {
 			if keep != nil && !keep(a) {
 				return
 			}
-			g, ok := s.grantVia(st, a)
-			if !ok {
-				return
-			}
-			j, seen := index[a]
-			if !seen {
-				index[a] = len(out)
-				out = append(out, g)
-				return
-			}
-			prev := &out[j]
-			if g.Decision > prev.Decision || (g.Decision == prev.Decision && g.OnAll && !prev.OnAll) {
-				*prev = g
+			if gr, ok := s.grantVia(st, a); ok {
+				g.add(gr)
 			}
 		})
 	}
-	if len(s.identity) > 1 {
-		sortGrants(out)
+	if g.merged {
+		sortGrants(g.out)
 	}
-	return out
+	return g.out
+}
+
+// grantList collects grants, merging those of one action from several
+// statements. A linear scan finds duplicates while the list is short; past
+// that, a table by catalog position does, so a whole-catalog expansion stays
+// linear.
+type grantList struct {
+	out    []Grant
+	pos    []int32 // catalog id -> index in out plus one
+	merged bool    // a grant came from a second statement: re-sort
+}
+
+func (g *grantList) add(gr Grant) {
+	j := g.find(gr.Action)
+	if j < 0 {
+		if len(g.out) > 0 && gr.Action.id != 0 && gr.Action.id < g.out[len(g.out)-1].Action.id {
+			g.merged = true
+		}
+		g.out = append(g.out, gr)
+		if g.pos != nil && gr.Action.id != 0 {
+			g.pos[gr.Action.id] = int32(len(g.out))
+		}
+		return
+	}
+	g.merged = true
+	prev := &g.out[j]
+	if gr.Decision > prev.Decision || (gr.Decision == prev.Decision && gr.OnAll && !prev.OnAll) {
+		*prev = gr
+	}
+}
+
+func (g *grantList) find(a Action) int {
+	const linear = 32
+	if a.id == 0 || (g.pos == nil && len(g.out) < linear) {
+		for i := range g.out {
+			if g.out[i].Action.folded == a.folded {
+				return i
+			}
+		}
+		return -1
+	}
+	if g.pos == nil {
+		g.pos = make([]int32, len(AllActions())+1)
+		for i, gr := range g.out {
+			if gr.Action.id != 0 {
+				g.pos[gr.Action.id] = int32(i + 1)
+			}
+		}
+	}
+	return int(g.pos[a.id]) - 1
 }
 
 // eachAction calls f for every catalog action the statement's Action or
@@ -66,7 +107,7 @@ func (s *Set) Grants(keep func(Action) bool) []Grant {
 func (st *statement) eachAction(f func(Action)) {
 	if st.notAction {
 		for _, a := range AllActions() {
-			if st.matchAction(a.key()) {
+			if st.matchAction(a.folded) {
 				f(a)
 			}
 		}
@@ -79,17 +120,21 @@ func (st *statement) eachAction(f func(Action)) {
 				f(a)
 			} else {
 				svc, name, _ := cutAction(p.text)
-				f(Action{Service: svc, Name: name, Level: LevelUnknown})
+				f(Action{Service: strings.ToLower(svc), Name: name, Level: LevelUnknown, folded: p.glob})
 			}
 		case p.service != "":
 			for _, a := range ServiceActions(p.service) {
-				if p.match(a.key()) {
+				if p.match(a.folded) {
 					f(a)
 				}
 			}
+		case p.glob == "*":
+			for _, a := range AllActions() {
+				f(a)
+			}
 		default:
 			for _, a := range AllActions() {
-				if p.match(a.key()) {
+				if p.match(a.folded) {
 					f(a)
 				}
 			}
@@ -100,18 +145,19 @@ func (st *statement) eachAction(f func(Action)) {
 // grantVia answers how the Allow statement st grants action a once the
 // set's Denies and boundary are applied.
 func (s *Set) grantVia(st *statement, a Action) (Grant, bool) {
-	action := a.key()
-	patterns := []string{"*"}
-	if st.resources != nil && !st.notResource {
-		patterns = patterns[:0]
-		for _, r := range st.resources {
-			patterns = append(patterns, r.glob)
-		}
-	}
+	action := a.folded
 	best := Grant{Action: a}
-	for _, r := range patterns {
+	n := len(st.resources)
+	if st.resources == nil || st.notResource {
+		n = 1 // every resource, or every resource but some: judged as "*"
+	}
+	for i := range n {
+		r := "*"
+		if st.resources != nil && !st.notResource {
+			r = st.resources[i].glob
+		}
 		d := Allowed
-		if st.conditional && !(st.passRoleOnly && strings.EqualFold(action, "iam:PassRole")) {
+		if st.conditional && !(st.passRoleOnly && action == "iam:passrole") {
 			d = Conditional
 		}
 		if deniedOn(s.identity, action, r) {
@@ -131,7 +177,7 @@ func (s *Set) grantVia(st *statement, a Action) (Grant, bool) {
 	if st.notResource {
 		best.Resource = "NotResource"
 	}
-	best.Evidence = st.evidence(best.Decision == Conditional)
+	best.Evidence = st.sharedEvidence(best.Decision == Conditional)
 	return best, true
 }
 
@@ -160,7 +206,7 @@ func boundaryOn(stmts []statement, action, r string) Decision {
 			continue
 		}
 		d := Allowed
-		if st.conditional && !(st.passRoleOnly && strings.EqualFold(action, "iam:PassRole")) {
+		if st.conditional && !(st.passRoleOnly && action == "iam:passrole") {
 			d = Conditional
 		}
 		best = max(best, d)
@@ -196,6 +242,3 @@ func sortGrants(g []Grant) {
 func cutAction(a string) (service, name string, ok bool) {
 	return strings.Cut(a, ":")
 }
-
-// key is the action as a matcher reads it, "s3:GetObject".
-func (a Action) key() string { return a.Service + ":" + a.Name }
