@@ -37,12 +37,8 @@ func probeRole(p, account string) string {
 // patterns (IAM globs, case-insensitive), or, with outside, those matched by
 // none.
 func inSet(patterns []string, outside bool) func(iampolicy.Action) bool {
-	compiled := &iampolicy.Document{Statements: []iampolicy.Statement{{Effect: iampolicy.Allow, Action: patterns}}}
-	s := iampolicy.NewSet([]iampolicy.Policy{{Document: compiled}}, nil)
-	return func(a iampolicy.Action) bool {
-		hit := s.Decide(a.String(), "*") == iampolicy.Allowed
-		return hit != outside
-	}
+	s := iampolicy.NewActionSet(patterns...)
+	return func(a iampolicy.Action) bool { return s.Contains(a) != outside }
 }
 
 func fromIAM(e iampolicy.Evidence, action, detail string) Evidence {
@@ -74,7 +70,7 @@ func grantSummary(gs []iampolicy.Grant, what string) []Evidence {
 		i, ok := seen[k]
 		if !ok {
 			seen[k] = len(out)
-			out = append(out, fromIAM(g.Evidence, g.Action.String(), ""))
+			out = append(out, fromIAM(*g.Evidence, g.Action.String(), ""))
 			i = len(out) - 1
 			out[i].Detail = "grants " + g.Action.String() + " on " + g.Resource
 			continue

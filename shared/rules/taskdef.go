@@ -260,7 +260,7 @@ func (c *tdCheck) taskRoleEscalates() []Finding {
 	var ev []Evidence
 	for _, a := range escalation {
 		if g, ok := has(a); ok {
-			ev = append(ev, fromIAM(g.Evidence, a, a+" on "+g.Resource))
+			ev = append(ev, fromIAM(*g.Evidence, a, a+" on "+g.Resource))
 		}
 	}
 	for _, q := range []struct{ action, what string }{
@@ -283,7 +283,7 @@ func (c *tdCheck) taskRoleEscalates() []Finding {
 				}
 			}
 			if len(gs) == len(combo) {
-				e := fromIAM(pass.Evidence, "iam:PassRole", fmt.Sprintf("iam:PassRole on %s with %s: can start compute with a role it passes", pass.Resource, strings.Join(combo, " + ")))
+				e := fromIAM(*pass.Evidence, "iam:PassRole", fmt.Sprintf("iam:PassRole on %s with %s: can start compute with a role it passes", pass.Resource, strings.Join(combo, " + ")))
 				ev = append(ev, e)
 			}
 		}
