@@ -11,8 +11,9 @@ import (
 
 // secretLooking reports whether a container environment variable looks like
 // it holds a secret (TD-014) and why. The why names the kind of match, never
-// the value: when a value happens to occur in the chosen phrase, the terse
-// "secret" is returned instead.
+// the value: when a value happens to occur in the chosen phrase, a vaguer
+// one ("name suggests a secret", "value matches a secret pattern") or the
+// terse "secret" is returned instead.
 //
 // The value decides first, whatever the name: AWS access key ids, PEM private
 // keys, GitHub, GitLab, Slack, Stripe, Google and npm tokens, JWTs, HTTP
@@ -22,9 +23,8 @@ import (
 //
 // Otherwise the name decides, unless the value is empty, a placeholder
 // ("${DB_PASSWORD}", "<token>", "***"; a weak real value such as "password"
-// or "changeme" is not one), a reference
-// (an ARN, a URL without credentials, a file path) or a flag or number
-// ("true", "off", "12"). The name is split into upper-case words at "_", "-",
+// or "changeme" is not one), a reference (an ARN, a URL without credentials,
+// a file path) or a flag or number ("true", "off", "12"). The name is split into upper-case words at "_", "-",
 // "." and camelCase boundaries. It looks secret when a word is, or ends with,
 // PASSWORD, PASSWD, PASSPHRASE, SECRET(S), TOKEN(S), CREDENTIAL(S), CREDS, or
 // when it holds API KEY, PRIVATE KEY, ACCESS KEY, SECRET KEY, or a SIGNING,
@@ -45,10 +45,16 @@ import (
 // KMS_KEY_ID, CLIENT_ID) are references and pass.
 func secretLooking(name, value string) (why string, ok bool) {
 	why, ok = secretLookingWhy(name, value)
-	if ok && len(value) >= 8 && strings.Contains(why, value) {
-		why = "secret"
+	if !ok || len(value) < 8 {
+		return why, ok
 	}
-	return why, ok
+	// Fall back to a vaguer phrase, then to one too short to hold the value.
+	for _, alt := range []string{why, "name suggests a secret", "value matches a secret pattern"} {
+		if strings.HasPrefix(alt, why[:4]) && !strings.Contains(alt, value) {
+			return alt, true
+		}
+	}
+	return "secret", true
 }
 
 func secretLookingWhy(name, value string) (string, bool) {
@@ -121,7 +127,7 @@ func secretValueKind(v string, words []string) (string, bool) {
 	if m := connPassword.FindStringSubmatch(v); m != nil && !placeholder(m[1]) {
 		return "value is a connection string with a password", true
 	}
-	if dsnName(words) {
+	if dsnName(words) && !strings.Contains(v, "://") {
 		if m := dsnUserinfo.FindStringSubmatch(v); m != nil && !placeholder(m[1]) {
 			return "value looks like a DSN with a password", true
 		}
@@ -251,7 +257,7 @@ func init() {
 }
 
 // keyQualifiers make "<qualifier> KEY" a secret key.
-var keyQualifiers = []string{"API", "PRIVATE", "ACCESS", "SECRET", "SIGNING", "ENCRYPTION", "ENCRYPT", "MASTER", "LICENSE", "HMAC", "SSH", "APP", "JWT"}
+var keyQualifiers = []string{"SECRET", "SIGNING", "ENCRYPTION", "ENCRYPT", "MASTER", "LICENSE", "HMAC", "SSH", "APP", "JWT"}
 
 // secretNameKind judges a name split into words. weak means the match is on
 // PASS, PWD or AUTH alone.
@@ -262,7 +268,7 @@ func secretNameKind(words []string) (why string, weak, ok bool) {
 	}
 	last := words[n-1]
 	// ACCESS_KEY_ID, AccessKeyId, ACCESSKEYID: flagged despite the _ID.
-	if last == "ACCESSKEYID" || strings.HasSuffix(last, "ACCESSKEYID") ||
+	if strings.HasSuffix(last, "ACCESSKEYID") ||
 		last == "ID" && n >= 2 && (strings.HasSuffix(words[n-2], "ACCESSKEY") || n >= 3 && words[n-3] == "ACCESS" && words[n-2] == "KEY") {
 		return "name looks like an access key id", false, true
 	}
@@ -284,7 +290,7 @@ func secretNameKind(words []string) (why string, weak, ok bool) {
 	)
 	reasons := [kinds]string{
 		privateKey:   "name looks like a private key",
-		accessKey:    "name looks like a secret access key",
+		accessKey:    "name looks like an access key",
 		password:     "name looks like a password",
 		apiKey:       "name looks like an API key",
 		token:        "name looks like a token",
@@ -316,10 +322,12 @@ func secretNameKind(words []string) (why string, weak, ok bool) {
 		switch {
 		case suffixed(w, "PRIVATEKEY"), w == "PRIVATE" && next == "KEY":
 			hit(privateKey)
-		case suffixed(w, "ACCESSKEY", "SECRETKEY"), (w == "ACCESS" || w == "SECRET") && next == "KEY":
+		case suffixed(w, "ACCESSKEY"), w == "ACCESS" && next == "KEY":
 			hit(accessKey)
 		case suffixed(w, "APIKEY"), w == "API" && next == "KEY":
 			hit(apiKey)
+		case suffixed(w, "SECRETKEY"), slices.Contains(keyQualifiers, w) && next == "KEY":
+			hit(otherKey)
 		case suffixed(w, "PASSWORD", "PASSWD", "PASSPHRASE", "PASSWORDS"):
 			hit(password)
 		case suffixed(w, "TOKEN", "TOKENS"):
@@ -328,8 +336,6 @@ func secretNameKind(words []string) (why string, weak, ok bool) {
 			hit(secret)
 		case suffixed(w, "CREDENTIAL", "CREDENTIALS") || w == "CREDS":
 			hit(credential)
-		case slices.Contains(keyQualifiers, w) && next == "KEY":
-			hit(otherKey)
 		case w == "PASS" || w == "PWD":
 			hit(weakPassword)
 		case w == "AUTH":

@@ -33,12 +33,27 @@ func probeRole(p, account string) string {
 	return fmt.Sprintf("arn:%s:iam::%s:role/~ecsguard-probe", p, account)
 }
 
-// inSet returns a Grants filter keeping actions matched by any of the
-// patterns (IAM globs, case-insensitive), or, with outside, those matched by
-// none.
-func inSet(patterns []string, outside bool) func(iampolicy.Action) bool {
-	s := iampolicy.NewActionSet(patterns...)
+// inSet returns a Grants filter keeping the actions of the set, or, with
+// outside, those not in it.
+func inSet(s iampolicy.ActionSet, outside bool) func(iampolicy.Action) bool {
 	return func(a iampolicy.Action) bool { return s.Contains(a) != outside }
+}
+
+// The action sets the rules test grants against, compiled once.
+var (
+	executionPlaneSet = iampolicy.NewActionSet(executionPlane...)
+	eventsSet         = iampolicy.NewActionSet(eventsActions...)
+	autoscaleSet      = iampolicy.NewActionSet(autoscaleActions...)
+	instanceSet       = iampolicy.NewActionSet(instanceActions...)
+	escalationSet     = iampolicy.NewActionSet(escalationRelated()...)
+)
+
+func escalationRelated() []string {
+	out := append(slices.Clone(escalation), "iam:PassRole")
+	for _, p := range passRoleTo {
+		out = append(out, p...)
+	}
+	return out
 }
 
 func fromIAM(e iampolicy.Evidence, action, detail string) Evidence {
@@ -63,10 +78,9 @@ func grantSummary(gs []iampolicy.Grant, what string) []Evidence {
 		}
 	}
 	out := []Evidence{{Detail: fmt.Sprintf("allows %d %s (%s)", len(gs), plural(len(gs), what), strings.Join(parts, ", "))}}
-	type key struct{ policy, stmt string }
-	seen := map[key]int{}
+	seen := map[*iampolicy.Evidence]int{} // grants of one statement share its evidence
 	for _, g := range gs {
-		k := key{g.Evidence.Policy, string(g.Evidence.Statement)}
+		k := g.Evidence
 		i, ok := seen[k]
 		if !ok {
 			seen[k] = len(out)
@@ -113,17 +127,13 @@ func wholeServices(gs []iampolicy.Grant) (services []string, all bool) {
 			count[g.Action.Service]++
 		}
 	}
-	svcs := iampolicy.Services()
-	all = len(svcs) > 0
-	for _, s := range svcs {
-		n := len(iampolicy.ServiceActions(s))
-		if n > 0 && count[s] == n {
+	for s, n := range count {
+		if n == len(iampolicy.ServiceActions(s)) {
 			services = append(services, s)
-		} else {
-			all = false
 		}
 	}
-	return services, all
+	slices.Sort(services)
+	return services, len(services) > 0 && len(services) == len(iampolicy.Services())
 }
 
 // arnParts returns partition, region and account of an ARN.

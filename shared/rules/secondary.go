@@ -42,9 +42,9 @@ func checkSecondaryRole(r *Role) []Finding {
 		switch c {
 		case ClassEvents:
 			out = append(out, eventsRolePassAndRun(r, perms)...)
-			out = append(out, beyond("SR-002", Medium, r, perms, eventsActions, "actions beyond ecs:RunTask, iam:PassRole and ecs:TagResource")...)
+			out = append(out, beyond("SR-002", Medium, r, perms, eventsSet, "actions beyond ecs:RunTask, iam:PassRole and ecs:TagResource")...)
 		case ClassAutoscale:
-			extra := beyond("SR-003", Medium, r, perms, autoscaleActions, "actions beyond ECS service autoscaling")
+			extra := beyond("SR-003", Medium, r, perms, autoscaleSet, "actions beyond ECS service autoscaling")
 			if len(extra) == 0 {
 				extra = []Finding{newFinding("SR-003", Informational, r.ARN, Evidence{
 					Detail: "custom autoscaling role; the service-linked role AWSServiceRoleForApplicationAutoScaling_ECSService does this job",
@@ -176,7 +176,7 @@ func passesOnlyToECSTasks(st iampolicy.Statement) bool {
 }
 
 // beyond reports the grants outside the allowed actions as one finding.
-func beyond(rule string, s Severity, r *Role, perms *iampolicy.Set, allowed []string, what string) []Finding {
+func beyond(rule string, s Severity, r *Role, perms *iampolicy.Set, allowed iampolicy.ActionSet, what string) []Finding {
 	extra := perms.Grants(inSet(allowed, true))
 	if len(extra) == 0 {
 		return nil
@@ -187,7 +187,7 @@ func beyond(rule string, s Severity, r *Role, perms *iampolicy.Set, allowed []st
 // SR-004: HIGH when the extra grants include a whole service on "*" or
 // permission management (containers on the host can use them), else MEDIUM.
 func instanceRoleBeyond(r *Role, perms *iampolicy.Set) []Finding {
-	extra := perms.Grants(inSet(instanceActions, true))
+	extra := perms.Grants(inSet(instanceSet, true))
 	if len(extra) == 0 {
 		return nil
 	}

@@ -103,7 +103,7 @@ func (c *tdCheck) executionRoleBeyondPlane() []Finding {
 	if c.exec == nil {
 		return nil
 	}
-	extra := c.execPerms.Grants(inSet(executionPlane, true))
+	extra := c.execPerms.Grants(inSet(executionPlaneSet, true))
 	if len(extra) == 0 {
 		return nil
 	}
@@ -177,7 +177,7 @@ func (c *tdCheck) executionRoleInsufficient() []Finding {
 }
 
 func needDetail(n Need) string {
-	s := n.Action + " on " + n.Resource + " to " + n.Reason
+	s := n.Action + " on " + n.Resource + " (" + n.Reason + ")"
 	if n.Container != "" {
 		s += " (container " + n.Container + ")"
 	}
@@ -208,9 +208,13 @@ func (c *tdCheck) taskRoleTooBroad() []Finding {
 	if len(services) == 0 {
 		return nil
 	}
-	var deciding []iampolicy.Grant
+	whole := make(map[string]bool, len(services))
+	for _, s := range services {
+		whole[s] = true
+	}
+	deciding := make([]iampolicy.Grant, 0, len(gs))
 	for _, g := range gs {
-		if g.OnAll && slices.Contains(services, g.Action.Service) {
+		if g.OnAll && whole[g.Action.Service] {
 			deciding = append(deciding, g)
 		}
 	}
@@ -247,13 +251,8 @@ func (c *tdCheck) taskRoleEscalates() []Finding {
 	if c.task == nil {
 		return nil
 	}
-	related := slices.Clone(escalation)
-	related = append(related, "iam:PassRole")
-	for _, p := range passRoleTo {
-		related = append(related, p...)
-	}
 	granted := map[string]iampolicy.Grant{}
-	for _, g := range c.taskPerms.Grants(inSet(related, false)) {
+	for _, g := range c.taskPerms.Grants(inSet(escalationSet, false)) {
 		granted[strings.ToLower(g.Action.String())] = g
 	}
 	has := func(a string) (iampolicy.Grant, bool) { g, ok := granted[strings.ToLower(a)]; return g, ok }
