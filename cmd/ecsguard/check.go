@@ -1,0 +1,238 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/ecsguard/ecsguard/shared/awsexport"
+	"github.com/ecsguard/ecsguard/shared/rules"
+)
+
+// Exit codes.
+const (
+	exitOK       = 0 // no unsuppressed finding at or above --fail-on
+	exitFindings = 1 // at least one
+	exitUsage    = 2 // bad input: flags, unreadable or malformed files
+)
+
+const usage = `usage: ecsguard <command> [flags]
+
+commands:
+  check   check ECS task definitions and roles in AWS CLI export files
+  help    show this help
+
+ecsguard check --iam IAM.json [--task-definition TD.json ...] [--format text|json] [--fail-on SEVERITY]
+
+  --iam FILE              output of: aws iam get-account-authorization-details (required)
+  --task-definition FILE  output of: aws ecs describe-task-definition --include TAGS --task-definition NAME
+                          (repeatable; a task role used by several families is reported by TD-013)
+  --format text|json      report format (default text); json is an array of finding reports
+  --fail-on SEVERITY      exit 1 when an unsuppressed finding is at or above SEVERITY:
+                          INFORMATIONAL, LOW, MEDIUM, HIGH or CRITICAL (default HIGH)
+
+check judges each task definition with its task and execution roles, then every
+secondary ECS role in the IAM export (events, autoscaling, instance, service and
+CodeDeploy roles; service-linked roles are never judged). Without
+--task-definition it judges the secondary roles only.
+
+exit status: 0 no unsuppressed finding at or above --fail-on, 1 at least one or an
+incomplete evaluation (a role or policy missing from the export), 2 bad input or usage.
+`
+
+// run is the whole command: args without the program name, the streams to
+// write to, and the exit code it returns.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "check":
+		return check(args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "ecsguard: unknown command %q%s\n", args[0], helpHint)
+	return exitUsage
+}
+
+const helpHint = ` (run "ecsguard help")`
+
+// checkOptions are the parsed flags of check.
+type checkOptions struct {
+	taskDefinitions []string
+	iam             string
+	format          string
+	failOn          rules.Severity
+}
+
+// files is a repeatable string flag.
+type files []string
+
+func (f *files) String() string     { return strings.Join(*f, ",") }
+func (f *files) Set(v string) error { *f = append(*f, v); return nil }
+
+func parseCheckFlags(args []string) (checkOptions, error) {
+	var (
+		opts   checkOptions
+		failOn string
+	)
+	set := flag.NewFlagSet("check", flag.ContinueOnError)
+	set.SetOutput(io.Discard)
+	set.Var((*files)(&opts.taskDefinitions), "task-definition", "")
+	set.StringVar(&opts.iam, "iam", "", "")
+	set.StringVar(&opts.format, "format", "text", "")
+	set.StringVar(&failOn, "fail-on", "HIGH", "")
+	if err := set.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return opts, err
+		}
+		return opts, fmt.Errorf("%w%s", err, helpHint)
+	}
+	switch {
+	case set.NArg() > 0:
+		return opts, fmt.Errorf("unexpected argument %q%s", set.Arg(0), helpHint)
+	case opts.iam == "":
+		return opts, errors.New("--iam is required" + helpHint)
+	case opts.format != "text" && opts.format != "json":
+		return opts, fmt.Errorf("--format: unknown format %q (want text or json)", opts.format)
+	}
+	sev, err := rules.ParseSeverity(failOn)
+	if err != nil {
+		return opts, fmt.Errorf("--fail-on: %w", err)
+	}
+	opts.failOn = sev
+	return opts, nil
+}
+
+func check(args []string, stdout, stderr io.Writer) int {
+	opts, err := parseCheckFlags(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "ecsguard: check: %v\n", err)
+		return exitUsage
+	}
+
+	tds := make([]*rules.TaskDefinition, 0, len(opts.taskDefinitions))
+	for _, path := range opts.taskDefinitions {
+		td, err := load(path, awsexport.DecodeTaskDefinition)
+		if err != nil {
+			fmt.Fprintf(stderr, "ecsguard: %s: %v\n", path, err)
+			return exitUsage
+		}
+		tds = append(tds, td)
+	}
+	account, err := load(opts.iam, awsexport.DecodeAuthorizationDetails)
+	if err != nil {
+		fmt.Fprintf(stderr, "ecsguard: %s: %v\n", opts.iam, err)
+		return exitUsage
+	}
+	for _, note := range account.Notes {
+		fmt.Fprintf(stderr, "ecsguard: %s: %s\n", opts.iam, note)
+	}
+
+	reports := evaluate(tds, account)
+	if opts.format == "json" {
+		err = writeJSON(stdout, reports)
+	} else {
+		err = writeText(stdout, reports, opts.failOn, account.Truncated)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "ecsguard: writing the report: %v\n", err)
+		return exitUsage
+	}
+	if failed(reports, opts.failOn) {
+		return exitFindings
+	}
+	return exitOK
+}
+
+// load reads and decodes one input file. A read error is given without the
+// path, which the caller's message already names.
+func load[T any](path string, decode func([]byte) (T, error)) (T, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		var zero T
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return zero, err
+	}
+	return decode(b)
+}
+
+// evaluate builds the facts of every subject and judges them: the task
+// definitions in argument order, then the secondary ECS roles by ARN.
+func evaluate(tds []*rules.TaskDefinition, account *awsexport.Account) []rules.Report {
+	families := make(map[string][]string)
+	for _, td := range tds {
+		if arn := td.TaskRoleARN; arn != "" && !slices.Contains(families[arn], td.Family) {
+			families[arn] = append(families[arn], td.Family)
+		}
+	}
+	reports := make([]rules.Report, 0, len(tds))
+	for _, td := range tds {
+		region, accountID, _ := awsexport.TaskDefinitionARN(td.ARN)
+		f := rules.Facts{
+			Account:        accountID,
+			Region:         region,
+			TaskDefinition: td,
+			Roles:          make(map[string]*rules.Role, 2),
+			Families:       families,
+		}
+		for _, arn := range slices.Compact([]string{td.TaskRoleARN, td.ExecutionRoleARN}) {
+			if arn == "" {
+				continue
+			}
+			role, missing := account.Role(arn)
+			if role != nil {
+				f.Roles[arn] = role
+			}
+			f.Missing = append(f.Missing, missing...)
+		}
+		reports = append(reports, rules.Evaluate(f))
+	}
+	for _, arn := range slices.Sorted(maps.Keys(account.Roles)) {
+		role, missing := account.Role(arn)
+		if len(rules.SecondaryClasses(role)) == 0 {
+			continue
+		}
+		reports = append(reports, rules.Evaluate(rules.Facts{Account: arnAccount(arn), Role: role, Missing: missing}))
+	}
+	return reports
+}
+
+// arnAccount returns the account field of an ARN.
+func arnAccount(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 {
+		return ""
+	}
+	return parts[4]
+}
+
+// failed reports whether an unsuppressed finding is at or above min.
+func failed(reports []rules.Report, min rules.Severity) bool {
+	// An incomplete evaluation fails whatever the threshold: what could not
+	// be read is never reported as compliant.
+	return slices.ContainsFunc(reports, func(r rules.Report) bool { return !r.Complete || r.Highest() >= min })
+}
+
+func writeJSON(w io.Writer, reports []rules.Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(reports)
+}

@@ -1,0 +1,19 @@
+// Command ecsguard checks the IAM roles of Amazon ECS task definitions.
+//
+// Usage:
+//
+//	ecsguard check --iam IAM.json [--task-definition TD.json ...] [--format text|json] [--fail-on SEVERITY]
+//	ecsguard help
+//
+// check reads the JSON the AWS CLI writes (`aws ecs describe-task-definition
+// --include TAGS` and `aws iam get-account-authorization-details`) and
+// evaluates each task definition and every secondary ECS role with the same
+// rules as the ecsguard Lambda functions. It exits 0 when no unsuppressed
+// finding is at or above --fail-on, 1 when one is, and 2 on bad input.
+package main
+
+import "os"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
