@@ -59,6 +59,10 @@ type Set struct {
 	identity    []statement
 	boundary    []statement
 	hasBoundary bool
+	// The unconditional Denies of each, the only ones that remove a grant:
+	// listing grants consults them per action, so they are kept apart.
+	identityDenies []statement
+	boundaryDenies []statement
 }
 
 type statement struct {
@@ -91,7 +95,19 @@ func NewSet(identity []Policy, boundary *Policy) *Set {
 		s.hasBoundary = true
 		s.boundary = appendCompiled(s.boundary, *boundary, true)
 	}
+	s.identityDenies = unconditionalDenies(s.identity)
+	s.boundaryDenies = unconditionalDenies(s.boundary)
 	return s
+}
+
+func unconditionalDenies(stmts []statement) []statement {
+	var out []statement
+	for _, st := range stmts {
+		if st.deny && !st.conditional {
+			out = append(out, st)
+		}
+	}
+	return out
 }
 
 func appendCompiled(out []statement, p Policy, boundary bool) []statement {

@@ -160,11 +160,11 @@ func (s *Set) grantVia(st *statement, a Action) (Grant, bool) {
 		if st.conditional && !(st.passRoleOnly && action == "iam:passrole") {
 			d = Conditional
 		}
-		if deniedOn(s.identity, action, r) {
+		if deniedOn(s.identityDenies, action, r) {
 			continue
 		}
 		if s.hasBoundary {
-			d = min(d, boundaryOn(s.boundary, action, r))
+			d = min(d, boundaryOn(s.boundary, s.boundaryDenies, action, r))
 		}
 		onAll := r == "*" && !st.notResource
 		if d > best.Decision || (d == best.Decision && d != NotAllowed && onAll && !best.OnAll) {
@@ -181,12 +181,12 @@ func (s *Set) grantVia(st *statement, a Action) (Grant, bool) {
 	return best, true
 }
 
-// deniedOn reports whether an unconditional Deny covers action on every
-// resource the pattern r stands for.
-func deniedOn(stmts []statement, action, r string) bool {
-	for i := range stmts {
-		st := &stmts[i]
-		if st.deny && !st.conditional && st.matchAction(action) && st.matchResource(r) == Allowed {
+// deniedOn reports whether one of the unconditional Denies covers action on
+// every resource the pattern r stands for.
+func deniedOn(denies []statement, action, r string) bool {
+	for i := range denies {
+		st := &denies[i]
+		if st.matchAction(action) && st.matchResource(r) == Allowed {
 			return true
 		}
 	}
@@ -195,8 +195,8 @@ func deniedOn(stmts []statement, action, r string) bool {
 
 // boundaryOn answers the boundary's best decision for action on some
 // resource that the pattern r and a boundary pattern both stand for.
-func boundaryOn(stmts []statement, action, r string) Decision {
-	if deniedOn(stmts, action, r) {
+func boundaryOn(stmts, denies []statement, action, r string) Decision {
+	if deniedOn(denies, action, r) {
 		return NotAllowed
 	}
 	best := NotAllowed
