@@ -211,51 +211,41 @@ func (s *statement) applies(action, resource string) Decision {
 // without allocating. An explicit Deny wins only when it is unconditional: a
 // Deny whose Condition cannot be decided is not counted as a deny.
 func (s *Set) Decide(action, resource string) Decision {
-	d := decide(s.identity, action, resource)
-	if s.hasBoundary && d != NotAllowed {
-		d = min(d, decide(s.boundary, action, resource))
-	}
-	return d
-}
-
-func decide(stmts []statement, action, resource string) Decision {
-	allow := NotAllowed
-	for i := range stmts {
-		st := &stmts[i]
-		a := st.applies(action, resource)
-		switch {
-		case a == NotAllowed:
-		case st.deny:
-			if a == Allowed {
-				return NotAllowed
-			}
-		default:
-			allow = max(allow, a)
-		}
-	}
-	return allow
+	return s.decide(action, resource, nil)
 }
 
 // Evaluate answers like [Set.Decide] and adds the deciding statements: the
 // Deny that refused, or the Allows that granted (and, when the boundary
 // lowered the answer, the boundary's own deciding statements).
 func (s *Set) Evaluate(action, resource string) Result {
-	d, ev := evaluate(s.identity, action, resource)
-	if s.hasBoundary && d != NotAllowed {
-		bd, bev := evaluate(s.boundary, action, resource)
-		if bd < d {
-			d = bd
-			ev = bev
-			if bd == NotAllowed && len(ev) == 0 {
-				ev = nil
-			}
-		}
-	}
+	var ev []Evidence
+	d := s.decide(action, resource, &ev)
 	return Result{Decision: d, Evidence: ev}
 }
 
-func evaluate(stmts []statement, action, resource string) (Decision, []Evidence) {
-	var allows []Evidence
+// decide is Decide and Evaluate: ev, when not nil, receives the evidence.
+func (s *Set) decide(action, resource string, ev *[]Evidence) Decision {
+	d := evaluate(s.identity, action, resource, ev)
+	if !s.hasBoundary || d == NotAllowed {
+		return d
+	}
+	var bev *[]Evidence
+	if ev != nil {
+		bev = new([]Evidence)
+	}
+	bd := evaluate(s.boundary, action, resource, bev)
+	if bd < d {
+		d = bd
+		if ev != nil {
+			*ev = *bev
+		}
+	}
+	return d
+}
+
+// evaluate decides over one list of statements; ev, when set, receives the
+// deciding statements.
+func evaluate(stmts []statement, action, resource string, ev *[]Evidence) Decision {
 	allow := NotAllowed
 	for i := range stmts {
 		st := &stmts[i]
@@ -264,19 +254,24 @@ func evaluate(stmts []statement, action, resource string) (Decision, []Evidence)
 		case a == NotAllowed:
 		case st.deny:
 			if a == Allowed {
-				return NotAllowed, []Evidence{st.evidence(false)}
+				if ev != nil {
+					*ev = append((*ev)[:0], st.ev[0])
+				}
+				return NotAllowed
 			}
 		default:
-			if a > allow {
-				allows = allows[:0]
-				allow = a
+			if ev != nil {
+				if a > allow {
+					*ev = (*ev)[:0]
+				}
+				if a >= allow {
+					*ev = append(*ev, *st.sharedEvidence(a == Conditional))
+				}
 			}
-			if a == allow {
-				allows = append(allows, st.evidence(a == Conditional))
-			}
+			allow = max(allow, a)
 		}
 	}
-	return allow, allows
+	return allow
 }
 
 // sharedEvidence points into the compiled statement, which a Set never
