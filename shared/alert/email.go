@@ -1,0 +1,198 @@
+package alert
+
+import (
+	"cmp"
+	"fmt"
+	"strings"
+
+	"github.com/ecsguard/ecsguard/shared/rules"
+)
+
+const (
+	// textWidth is where the email text wraps: plain text mail is read in
+	// clients that do not reflow it. Words longer than the line (ARNs) are
+	// never broken, so they can be copied.
+	textWidth = 78
+	// maxEvidence is how many pieces of evidence the email lists per
+	// finding; the report has them all.
+	maxEvidence = 8
+)
+
+// emailText is the plain text for email subscribers: what was evaluated,
+// why, whether the evaluation is complete, what enforcement did, then the
+// findings. It lists at most limit errors, open findings and suppressed
+// findings; slim says the report left out the policy statements.
+func emailText(v view, limit int, slim bool) string {
+	r := v.r
+	var b strings.Builder
+	b.WriteString(headline(v) + "\n\n")
+
+	field(&b, v.kind+":", orNone(oneLine(r.Subject.ARN)))
+	field(&b, "Account:", orNone(oneLine(r.Account)))
+	field(&b, "Region:", orNone(oneLine(r.Region)))
+	if t := r.Trigger; t == (rules.Trigger{}) {
+		field(&b, "Trigger:", "none (evaluated without an event)")
+	} else {
+		field(&b, "Trigger:", cmp.Or(oneLine(t.EventName), "(unnamed event)"))
+		field(&b, "Event ID:", orNone(oneLine(t.EventID)))
+		field(&b, "Actor:", orNone(oneLine(t.Actor)))
+	}
+	if r.Complete {
+		field(&b, "Evaluation:", "complete")
+	} else {
+		field(&b, "Evaluation:", "INCOMPLETE: some facts could not be read, so this is not a full verdict. "+
+			"Enforcement was blocked: ecsguard never deregisters on an incomplete evaluation.")
+		if len(r.Errors) == 0 {
+			field(&b, "Errors:", "none recorded")
+		}
+		for i, e := range r.Errors {
+			label := ""
+			if i == 0 {
+				label = "Errors:"
+			}
+			if i == limit {
+				item(&b, label, fmt.Sprintf("… %d more in the report", len(r.Errors)-limit))
+				break
+			}
+			item(&b, label, oneLine(e))
+		}
+	}
+	field(&b, "Action:", actionText(r.Action))
+	if reason := oneLine(r.Action.Reason); reason != "" {
+		field(&b, "Action reason:", reason)
+	}
+
+	if len(v.open) > 0 {
+		fmt.Fprintf(&b, "\nFINDINGS (%d)\n", len(v.open))
+		for i, f := range v.open {
+			if i == limit {
+				b.WriteString("\n")
+				wrap(&b, "", 0, fmt.Sprintf("… %d more %s not listed, to keep this message within the SNS size limit; the report lists them all.",
+					len(v.open)-limit, plural(len(v.open)-limit, "finding")))
+				break
+			}
+			b.WriteString("\n")
+			findingText(&b, f)
+		}
+	}
+	if len(v.suppressed) > 0 {
+		fmt.Fprintf(&b, "\nSUPPRESSED (%d, exempted by tag, not alerted)\n\n", len(v.suppressed))
+		for i, f := range v.suppressed {
+			if i == limit {
+				fmt.Fprintf(&b, "… %d more suppressed %s not listed.\n", len(v.suppressed)-limit, plural(len(v.suppressed)-limit, "finding"))
+				break
+			}
+			wrap(&b, "- ", 2, fmt.Sprintf("[%s] %s %s", f.Severity, oneLine(f.Rule), oneLine(f.Title)))
+			wrap(&b, "  ", 2, orNone(oneLine(f.Resource)))
+			wrap(&b, "  Reason: ", 10, orNone(oneLine(f.SuppressedReason)))
+		}
+	}
+
+	b.WriteString("\n-- \n")
+	if slim {
+		wrap(&b, "", 0, "Policy statements were left out of this message's report to keep it within the SNS size limit.")
+	}
+	wrap(&b, "", 0, "To exempt a rule, tag the task definition or role with "+rules.TagExempt+
+		"=<rule-id> (or *) and give the reason in "+rules.TagExemptReason+".")
+	return b.String()
+}
+
+// headline is the email's first line, tagged like the subject.
+func headline(v view) string {
+	what := strings.ToLower(v.kind) + " " + v.label
+	n := v.real
+	switch {
+	case n > 0 && !v.r.Complete:
+		return fmt.Sprintf("[%s] %d %s on %s, evaluation INCOMPLETE", v.tag, n, plural(n, "finding"), what)
+	case n > 0:
+		return fmt.Sprintf("[%s] %d %s on %s", v.tag, n, plural(n, "finding"), what)
+	case !v.r.Complete:
+		return "[" + v.tag + "] " + what + " could not be fully evaluated"
+	}
+	return "[" + v.tag + "] no unsuppressed findings on " + what
+}
+
+func findingText(b *strings.Builder, f rules.Finding) {
+	// The heading is not wrapped: it is what a reader scans for.
+	fmt.Fprintf(b, "[%s] %s %s\n", f.Severity, oneLine(f.Rule), oneLine(f.Title))
+	field3 := func(label, text string) { wrap(b, "   "+pad(label, 13), 16, text) }
+	field3("Resource:", orNone(oneLine(f.Resource)))
+	for i, e := range f.Evidence {
+		label := ""
+		if i == 0 {
+			label = "Evidence:"
+		}
+		if i == maxEvidence {
+			wrap(b, "   "+pad(label, 13), 16, fmt.Sprintf("- … %d more in the report", len(f.Evidence)-maxEvidence))
+			break
+		}
+		wrap(b, "   "+pad(label, 13)+"- ", 18, orNone(oneLine(e.Detail)))
+		if where := evidenceWhere(e); where != "" {
+			wrap(b, strings.Repeat(" ", 18), 18, where)
+		}
+	}
+	if rem := oneLine(f.Remediation); rem != "" {
+		field3("Remediation:", rem)
+	}
+}
+
+// evidenceWhere says where a piece of evidence comes from: "policy P,
+// action A, conditional".
+func evidenceWhere(e rules.Evidence) string {
+	var parts []string
+	if p := oneLine(e.Policy); p != "" {
+		parts = append(parts, "policy "+p)
+	}
+	if a := oneLine(e.Action); a != "" {
+		parts = append(parts, "action "+a)
+	}
+	if e.Conditional {
+		parts = append(parts, "conditional")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// field writes "Label:          value", the value wrapped under itself.
+func field(b *strings.Builder, label, value string) { wrap(b, pad(label, 17), 17, value) }
+
+// item writes a list item in the field column.
+func item(b *strings.Builder, label, value string) { wrap(b, pad(label, 17)+"- ", 19, value) }
+
+func pad(s string, n int) string {
+	if len(s) >= n {
+		return s + " "
+	}
+	return s + strings.Repeat(" ", n-len(s))
+}
+
+// wrap writes first followed by the words of text, filling lines up to
+// textWidth; continuation lines are indented by indent spaces.
+func wrap(b *strings.Builder, first string, indent int, text string) {
+	b.WriteString(first)
+	col := len(first)
+	start := col
+	for w := range strings.FieldsSeq(text) {
+		switch {
+		case col == start:
+		case col+1+len(w) > textWidth:
+			b.WriteString("\n")
+			b.WriteString(strings.Repeat(" ", indent))
+			col, start = indent, indent
+		default:
+			b.WriteString(" ")
+			col++
+		}
+		b.WriteString(w)
+		col += len(w)
+	}
+	b.WriteString("\n")
+}
+
+func orNone(s string) string { return cmp.Or(s, "(none)") }
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
