@@ -12,9 +12,9 @@ TOOLS  := .tools
 NODEDIR := $(TOOLS)/node
 
 # Packages that decide: they must never import the AWS SDK or do I/O.
-PURE_PKGS := ./shared/iampolicy ./shared/rules ./shared/awsexport
+PURE_PKGS := ./shared/iampolicy ./shared/rules ./shared/awsexport ./shared/alert
 
-.PHONY: test unit purity vet fmt-check bench fuzz iamdata simulate simulate-sample docs node-tools build clean
+.PHONY: test unit purity vet fmt-check bench fuzz iamdata simulate simulate-sample docs node-tools build clean demo
 
 # test: formatting, vet, the purity of the core, every Go test (unit, fuzz
 # seeds, the differential test against iam-simulate, generated files kept
@@ -31,24 +31,42 @@ vet:
 # process I/O) and the other pure packages, nothing else.
 purity:
 	@for p in $(PURE_PKGS); do \
-	  bad=$$($(GO) list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' $$p | grep -vE '^github.com/ecsguard/ecsguard/shared/(iampolicy|rules|awsexport)$$' || true); \
+	  bad=$$($(GO) list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' $$p | grep -vE '^github.com/ecsguard/ecsguard/shared/(iampolicy|rules|awsexport|alert)$$' || true); \
 	  io=$$($(GO) list -f '{{join .Imports "\n"}}' $$p | grep -xE 'os|os/exec|net|net/http|syscall|io/ioutil' || true); \
 	  if [ -n "$$bad$$io" ]; then echo "$$p must stay pure, but imports:"; echo "$$bad $$io"; exit 1; fi; \
 	done; echo "purity: $(PURE_PKGS) import no AWS SDK and do no I/O"
 
-unit: $(NODEDIR)/.stamp
-	ECSGUARD_REQUIRE_NODE_TOOLS=1 $(GO) test -count=1 ./...
+unit: $(NODEDIR)/.stamp emulator-tools
+	ECSGUARD_REQUIRE_NODE_TOOLS=1 ECSGUARD_REQUIRE_EMULATOR=1 $(GO) test -count=1 ./...
 
-build:
+# The CLI for this machine, and each Lambda function as the bootstrap the
+# provided.al2023 runtime runs on arm64 (Graviton): static, no RPC mode,
+# trimmed and stripped.
+FUNCTIONS := onregister
+LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
+
+build: $(addprefix bin/,$(addsuffix /bootstrap,$(FUNCTIONS)))
 	$(GO) build -o bin/ecsguard ./cmd/ecsguard
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./shared/...
+bin/%/bootstrap: FORCE
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $@ ./functions/$*
+
+.PHONY: FORCE
+FORCE:
+
+# The whole job on this machine, no AWS account: local emulator, sample
+# account, both modes, the alerts read back from a queue.
+demo: emulator-tools
+	$(GO) run ./cmd/ecsguard-demo
+
+bench: emulator-tools
+	$(GO) test -run '^$$' -bench . -benchmem ./shared/... ./functions/...
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./shared/iampolicy
 	$(GO) test -run '^$$' -fuzz FuzzGlob -fuzztime 60s ./shared/iampolicy
 	$(GO) test -run '^$$' -fuzz FuzzSecretLooking -fuzztime 30s ./shared/rules
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./shared/trail
 
 # docs/rules.md is generated from the rule catalog; make test fails when it is stale.
 docs:
@@ -81,3 +99,35 @@ simulate: $(NODEDIR)/.stamp
 # what the pinned simulator says.
 simulate-sample: $(NODEDIR)/.stamp
 	$(NODE) tools/node/simulate.mjs --sample 25
+
+# Local AWS for the integration tests and the demo (package shared/emulator):
+# moto server in a Python venv, pinned by tools/python/requirements.txt, and
+# the Lambda Runtime Interface Emulator, which AWS ships only inside the
+# aws-sam-cli wheel on PyPI. Both are rebuilt only when their pin changes.
+PYTHON           ?= python3
+VENV             := .venv
+SAM_CLI_VERSION  := 1.170.0
+RIEDIR           := $(TOOLS)/rie
+RIE              := $(RIEDIR)/aws-lambda-rie
+RIE_WHEEL        := $(RIEDIR)/dl/aws_sam_cli-$(SAM_CLI_VERSION)-py3-none-any.whl
+RIE_ARCH          = $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
+
+.PHONY: emulator-tools
+
+emulator-tools: $(VENV)/.stamp $(RIE)
+
+$(VENV)/.stamp: tools/python/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --disable-pip-version-check --quiet -r tools/python/requirements.txt
+	@touch $@
+
+$(RIE_WHEEL):
+	@mkdir -p $(@D)
+	$(PYTHON) -m pip download --disable-pip-version-check --quiet --no-deps aws-sam-cli==$(SAM_CLI_VERSION) -d $(@D)
+	@test -f $@ || { echo "pip did not produce $@"; exit 1; }
+
+$(RIE): $(RIE_WHEEL)
+	$(PYTHON) -c 'import shutil, sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); shutil.copyfileobj(z.open(sys.argv[2]), open(sys.argv[3], "wb"))' \
+	  $< samcli/local/rapid/aws-lambda-rie-$(RIE_ARCH) $@.tmp
+	chmod +x $@.tmp
+	mv $@.tmp $@

@@ -1,0 +1,79 @@
+package guard
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/ecsguard/ecsguard/shared/rules"
+)
+
+// Modes.
+const (
+	ModeAlert   = "alert"
+	ModeEnforce = "enforce"
+)
+
+// Config is a function's settings, from its environment.
+type Config struct {
+	// TopicARN is the SNS topic that receives the alerts (TOPIC_ARN).
+	TopicARN string
+	// Mode is "alert" (default) or "enforce" (MODE).
+	Mode string
+	// EnforceMinSeverity is the lowest severity that deregisters in enforce
+	// mode (ENFORCE_MIN_SEVERITY, default HIGH).
+	EnforceMinSeverity rules.Severity
+	// DryRun logs and reports what enforcement would do without doing it
+	// (DRY_RUN).
+	DryRun bool
+	// EnforceOnRoleChange lets a role change deregister (ENFORCE_ON_ROLE_CHANGE).
+	EnforceOnRoleChange bool
+	// OwnRoleARNs are ecsguard's own roles: events they cause are ignored,
+	// so that ecsguard never reacts to itself (ECSGUARD_ROLE_ARNS,
+	// comma-separated).
+	OwnRoleARNs []string
+}
+
+// ConfigFromEnv reads the settings through getenv (os.Getenv in main, a map
+// in tests) and says which one is wrong.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{Mode: ModeAlert, EnforceMinSeverity: rules.High}
+	var errs []error
+	c.TopicARN = strings.TrimSpace(getenv("TOPIC_ARN"))
+	if c.TopicARN == "" {
+		errs = append(errs, errors.New("TOPIC_ARN is required: the SNS topic for alerts"))
+	}
+	switch m := strings.ToLower(strings.TrimSpace(getenv("MODE"))); m {
+	case "", ModeAlert:
+	case ModeEnforce:
+		c.Mode = ModeEnforce
+	default:
+		errs = append(errs, fmt.Errorf("MODE %q: want %q or %q", m, ModeAlert, ModeEnforce))
+	}
+	if v := strings.TrimSpace(getenv("ENFORCE_MIN_SEVERITY")); v != "" {
+		s, err := rules.ParseSeverity(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("ENFORCE_MIN_SEVERITY: %w", err))
+		}
+		c.EnforceMinSeverity = s
+	}
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{{"DRY_RUN", &c.DryRun}, {"ENFORCE_ON_ROLE_CHANGE", &c.EnforceOnRoleChange}} {
+		if v := strings.TrimSpace(getenv(b.name)); v != "" {
+			x, err := strconv.ParseBool(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s %q: want true or false", b.name, v))
+			}
+			*b.dst = x
+		}
+	}
+	for _, arn := range strings.Split(getenv("ECSGUARD_ROLE_ARNS"), ",") {
+		if arn = strings.TrimSpace(arn); arn != "" {
+			c.OwnRoleARNs = append(c.OwnRoleARNs, arn)
+		}
+	}
+	return c, errors.Join(errs...)
+}

@@ -1,0 +1,352 @@
+package guard_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	eventstestdata "github.com/ecsguard/ecsguard/events-testdata"
+	"github.com/ecsguard/ecsguard/shared/awsfacts"
+	"github.com/ecsguard/ecsguard/shared/emulator"
+	"github.com/ecsguard/ecsguard/shared/guard"
+	"github.com/ecsguard/ecsguard/shared/rules"
+)
+
+var moto *emulator.Moto
+
+func TestMain(m *testing.M) { os.Exit(run(m)) }
+
+func run(m *testing.M) int {
+	var err error
+	moto, err = emulator.StartMoto(context.Background(), emulator.DefaultVenv())
+	if err != nil {
+		if os.Getenv("ECSGUARD_REQUIRE_EMULATOR") == "1" {
+			fmt.Fprintln(os.Stderr, "guard:", err)
+			return 1
+		}
+		fmt.Fprintln(os.Stderr, "guard: skipping emulator tests:", err)
+		return m.Run()
+	}
+	defer moto.Close()
+	return m.Run()
+}
+
+// eventsAccount is the account of the events-testdata files; each test
+// rewrites it to its own emulator account.
+const eventsAccount = "111122223333"
+
+type env struct {
+	t       testing.TB
+	sample  emulator.Sample
+	handler *guard.Handler
+	cfg     aws.Config // straight to the emulator
+	pcfg    aws.Config // through the fault proxy, calls counted
+	proxy   *emulator.FaultProxy
+}
+
+// setup seeds a fresh account and builds the handler as main does, with
+// clients through a fault proxy.
+func setup(t testing.TB, mode string, dryRun bool) *env {
+	t.Helper()
+	if moto == nil {
+		t.Skip("the emulator is not installed: run make emulator-tools")
+	}
+	ctx := context.Background()
+	cfg := moto.Config(ctx, emulator.NewAccount())
+	sample, err := emulator.Seed(ctx, cfg)
+	if err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	proxy, err := emulator.StartFaultProxy(moto.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { proxy.Close() })
+	pcfg := cfg.Copy()
+	pcfg.BaseEndpoint = aws.String(proxy.URL())
+	calls := &awsfacts.Calls{}
+	calls.Count(&pcfg)
+	h := &guard.Handler{
+		Facts: awsfacts.New(ecs.NewFromConfig(pcfg), iam.NewFromConfig(pcfg)),
+		SNS:   sns.NewFromConfig(pcfg),
+		ECS:   ecs.NewFromConfig(pcfg),
+		Config: guard.Config{
+			TopicARN: sample.TopicARN, Mode: mode, DryRun: dryRun, EnforceMinSeverity: rules.High,
+			OwnRoleARNs: []string{fmt.Sprintf("arn:aws:iam::%s:role/ecsguard-onregister", sample.Account)},
+		},
+		Log:   slog.New(slog.NewJSONHandler(testWriter{t}, nil)),
+		Calls: calls,
+	}
+	return &env{t: t, sample: sample, handler: h, cfg: cfg, pcfg: pcfg, proxy: proxy}
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
+
+// event reads an events-testdata file, moved into the test's account.
+func (e *env) event(name string) json.RawMessage {
+	e.t.Helper()
+	b, err := fs.ReadFile(eventstestdata.FS, name)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return json.RawMessage(strings.ReplaceAll(string(b), eventsAccount, e.sample.Account))
+}
+
+// alerts drains the queue subscribed to the topic.
+func (e *env) alerts() []snsEnvelope {
+	e.t.Helper()
+	q := sqs.NewFromConfig(e.cfg)
+	var out []snsEnvelope
+	for {
+		got, err := q.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(e.sample.QueueURL), MaxNumberOfMessages: 10})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if len(got.Messages) == 0 {
+			return out
+		}
+		for _, m := range got.Messages {
+			var env snsEnvelope
+			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &env); err != nil {
+				e.t.Fatalf("queue message is not an SNS envelope: %v", err)
+			}
+			out = append(out, env)
+			q.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: aws.String(e.sample.QueueURL), ReceiptHandle: m.ReceiptHandle})
+		}
+	}
+}
+
+type snsEnvelope struct {
+	Subject           string
+	Message           string
+	MessageAttributes map[string]struct{ Type, Value string }
+}
+
+func (s snsEnvelope) report(t testing.TB) rules.Report {
+	t.Helper()
+	var r rules.Report
+	if err := json.Unmarshal([]byte(s.Message), &r); err != nil {
+		t.Fatalf("alert body is not a report: %v\n%s", err, s.Message)
+	}
+	return r
+}
+
+func (e *env) status(family string) string {
+	e.t.Helper()
+	out, err := ecs.NewFromConfig(e.cfg).DescribeTaskDefinition(context.Background(), &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(e.sample.TaskDefinitions[family])})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return string(out.TaskDefinition.Status)
+}
+
+// expectations holds every events-testdata file and what onregister does
+// with it in alert mode. The test fails if a file has no expectation.
+var expectations = map[string]struct {
+	result string
+	rules  []string // unsuppressed rules that must be reported (alert sent)
+}{
+	"ecs-registertaskdefinition-fargate-compliant.json":      {guard.ResultEvaluated, nil},
+	"ecs-registertaskdefinition-shared-role.json":            {guard.ResultEvaluated, []string{"TD-001"}},
+	"ecs-registertaskdefinition-admin-task-role.json":        {guard.ResultEvaluated, []string{"TD-008"}},
+	"ecs-registertaskdefinition-secrets-without-access.json": {guard.ResultEvaluated, []string{"TD-006"}},
+	"ecs-registertaskdefinition-ec2-without-task-role.json":  {guard.ResultEvaluated, []string{"TD-007"}},
+	"ecs-registertaskdefinition-errorcode.json":              {guard.ResultDropped, nil},
+	"ecs-registertaskdefinition-by-ecsguard.json":            {guard.ResultIgnored, nil},
+	"ecs-runtask-ignored.json":                               {guard.ResultDropped, nil},
+	"malformed-truncated.json":                               {guard.ResultDropped, nil},
+	"malformed-no-detail.json":                               {guard.ResultDropped, nil},
+	"foreign-s3-putobject.json":                              {guard.ResultDropped, nil},
+	"iam-attachrolepolicy-admin-on-task-role.json":           {guard.ResultDropped, nil},
+	"iam-putrolepolicy-events-role-passrole.json":            {guard.ResultDropped, nil},
+	"iam-createpolicyversion-broadens-exec-policy.json":      {guard.ResultDropped, nil},
+	"iam-updateassumerolepolicy-task-role.json":              {guard.ResultDropped, nil},
+	"iam-attachrolepolicy-unrelated-role.json":               {guard.ResultDropped, nil},
+}
+
+func TestOnRegisterEveryEvent(t *testing.T) {
+	files, err := fs.Glob(eventstestdata.FS, "*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no events in events-testdata (%v)", err)
+	}
+	for _, f := range files {
+		if _, ok := expectations[f]; !ok {
+			t.Errorf("%s has no expectation", f)
+		}
+	}
+	for name := range expectations {
+		if !slices.Contains(files, name) {
+			t.Errorf("expectation for %s, which is not in events-testdata", name)
+		}
+	}
+	for _, name := range files {
+		want, ok := expectations[name]
+		if !ok {
+			continue
+		}
+		t.Run(strings.TrimSuffix(name, ".json"), func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, guard.ModeAlert, false)
+			out, err := e.handler.OnRegister(context.Background(), e.event(name))
+			if err != nil {
+				t.Fatalf("OnRegister: %v", err)
+			}
+			if out.Result != want.result {
+				t.Fatalf("result = %q (%s), want %q", out.Result, out.Reason, want.result)
+			}
+			alerts := e.alerts()
+			if len(want.rules) == 0 {
+				if out.Result != guard.ResultEvaluated && out.Calls != 0 {
+					t.Errorf("%s made %d AWS calls", out.Result, out.Calls)
+				}
+				if len(alerts) != 0 {
+					t.Fatalf("%d alerts, want none: %s", len(alerts), alerts[0].Subject)
+				}
+				return
+			}
+			if len(alerts) != 1 {
+				t.Fatalf("%d alerts, want 1", len(alerts))
+			}
+			a := alerts[0]
+			r := a.report(t)
+			for _, rule := range want.rules {
+				if !slices.ContainsFunc(r.Findings, func(f rules.Finding) bool { return f.Rule == rule }) {
+					t.Errorf("alert lacks %s: %+v", rule, r.Findings)
+				}
+				if !strings.Contains(a.MessageAttributes["rules"].Value, rule) {
+					t.Errorf("rules attribute = %q, lacks %s", a.MessageAttributes["rules"].Value, rule)
+				}
+			}
+			if a.Subject == "" || len(a.Subject) >= 100 || a.MessageAttributes["severity"].Value != r.Highest().String() ||
+				a.MessageAttributes["account"].Value != e.sample.Account || r.Trigger.EventName != "RegisterTaskDefinition" {
+				t.Errorf("envelope subject %q attributes %v trigger %+v", a.Subject, a.MessageAttributes, r.Trigger)
+			}
+			if r.Action.Type != "none" || !out.Alerted {
+				t.Errorf("alert mode acted: %+v / outcome %+v", r.Action, out)
+			}
+		})
+	}
+}
+
+func TestEnforce(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, event, family string
+		dryRun              bool
+		mutate              func(e *env)
+		wantStatus          string
+		wantAction          string
+	}{
+		{"deregisters-admin-task-role", "ecs-registertaskdefinition-admin-task-role.json", "reports", false, nil, "INACTIVE", "deregistered"},
+		{"dry-run-keeps-it", "ecs-registertaskdefinition-admin-task-role.json", "reports", true, nil, "ACTIVE", "would deregister (dry run)"},
+		{"compliant-untouched", "ecs-registertaskdefinition-fargate-compliant.json", "web-api", false, nil, "ACTIVE", ""},
+		{"below-threshold-untouched", "ecs-registertaskdefinition-ec2-without-task-role.json", "legacy-worker", false, nil, "ACTIVE", ""},
+		{"incomplete-never-deregisters", "ecs-registertaskdefinition-admin-task-role.json", "reports", false, func(e *env) {
+			e.proxy.Fail("GetRole", -1, emulator.AccessDenied)
+		}, "ACTIVE", ""},
+		{"exempt-tag-untouched", "ecs-registertaskdefinition-shared-role.json", "billing", false, func(e *env) {
+			_, err := ecs.NewFromConfig(e.cfg).TagResource(context.Background(), &ecs.TagResourceInput{
+				ResourceArn: aws.String(e.sample.TaskDefinitions["billing"]),
+				Tags:        ecsTags("ecsguard:exempt", "TD-001,TD-002", "ecsguard:exempt-reason", "migration, ticket OPS-7"),
+			})
+			if err != nil {
+				e.t.Fatal(err)
+			}
+		}, "ACTIVE", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, guard.ModeEnforce, tc.dryRun)
+			if tc.mutate != nil {
+				tc.mutate(e)
+			}
+			out, err := e.handler.OnRegister(context.Background(), e.event(tc.event))
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.proxy.Reset()
+			if got := e.status(tc.family); got != tc.wantStatus {
+				t.Errorf("status = %s, want %s (outcome %+v)", got, tc.wantStatus, out)
+			}
+			if out.Action.Result != tc.wantAction {
+				t.Errorf("action = %+v, want result %q", out.Action, tc.wantAction)
+			}
+			if tc.wantAction != "" {
+				alerts := e.alerts()
+				if len(alerts) != 1 || alerts[0].report(t).Action.Result != tc.wantAction {
+					t.Errorf("the alert does not say what was done: %+v", alerts)
+				}
+			}
+		})
+	}
+}
+
+func TestFailureSemantics(t *testing.T) {
+	t.Parallel()
+	t.Run("throttled-describe-fails-invocation", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t, guard.ModeEnforce, false)
+		e.proxy.Fail("DescribeTaskDefinition", -1, emulator.Throttling)
+		out, err := e.handler.OnRegister(context.Background(), e.event("ecs-registertaskdefinition-admin-task-role.json"))
+		var re *guard.RetryableError
+		if !errors.As(err, &re) || re.Stage != "load facts" || out.Result != guard.ResultFailed {
+			t.Fatalf("err = %v, outcome %+v", err, out)
+		}
+		if len(e.alerts()) != 0 {
+			t.Error("alerted on a failed invocation")
+		}
+	})
+	t.Run("server-error-on-iam-fails-invocation", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t, guard.ModeAlert, false)
+		e.proxy.Fail("GetPolicyVersion", -1, emulator.InternalError)
+		_, err := e.handler.OnRegister(context.Background(), e.event("ecs-registertaskdefinition-shared-role.json"))
+		var re *guard.RetryableError
+		if !errors.As(err, &re) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("access-denied-alerts-incomplete", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t, guard.ModeAlert, false)
+		e.proxy.Fail("GetRole", -1, emulator.AccessDenied)
+		out, err := e.handler.OnRegister(context.Background(), e.event("ecs-registertaskdefinition-fargate-compliant.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.proxy.Reset()
+		alerts := e.alerts()
+		if out.Complete || len(alerts) != 1 || alerts[0].report(t).Complete {
+			t.Fatalf("outcome %+v, %d alerts", out, len(alerts))
+		}
+	})
+	t.Run("publish-failure-fails-invocation", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t, guard.ModeAlert, false)
+		e.proxy.Fail("Publish", -1, emulator.AccessDenied)
+		_, err := e.handler.OnRegister(context.Background(), e.event("ecs-registertaskdefinition-shared-role.json"))
+		var re *guard.RetryableError
+		if !errors.As(err, &re) || re.Stage != "publish alert" {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
