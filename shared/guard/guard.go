@@ -75,7 +75,11 @@ func (h *Handler) onRegister(ctx context.Context, event json.RawMessage) (Outcom
 		facts.Region = ch.Region
 	}
 	report := rules.Evaluate(facts)
-	report.Action = h.enforce(ctx, report, h.Config.Mode == ModeEnforce)
+	report.Action, err = h.enforce(ctx, report, h.Config.Mode == ModeEnforce)
+	if err != nil {
+		out.Result, out.Reason = ResultFailed, err.Error()
+		return out, &RetryableError{Stage: "deregister", Err: err}
+	}
 	return h.alert(ctx, out, report)
 }
 

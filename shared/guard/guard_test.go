@@ -339,6 +339,36 @@ func TestFailureSemantics(t *testing.T) {
 			t.Fatalf("outcome %+v, %d alerts", out, len(alerts))
 		}
 	})
+	t.Run("deregister-denied-is-alerted", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t, guard.ModeEnforce, false)
+		e.proxy.Fail("DeregisterTaskDefinition", -1, emulator.AccessDenied)
+		out, err := e.handler.OnRegister(context.Background(), e.event("ecs-registertaskdefinition-admin-task-role.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.proxy.Reset()
+		alerts := e.alerts()
+		if len(alerts) != 1 || !strings.HasPrefix(alerts[0].report(t).Action.Result, "failed: ") || !strings.Contains(alerts[0].report(t).Action.Result, "AccessDeniedException") {
+			t.Fatalf("outcome %+v, alerts %+v", out, alerts)
+		}
+		if got := e.status("reports"); got != "ACTIVE" {
+			t.Errorf("status = %s", got)
+		}
+	})
+	t.Run("deregister-throttled-fails-invocation", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t, guard.ModeEnforce, false)
+		e.proxy.Fail("DeregisterTaskDefinition", -1, emulator.Throttling)
+		out, err := e.handler.OnRegister(context.Background(), e.event("ecs-registertaskdefinition-admin-task-role.json"))
+		var re *guard.RetryableError
+		if !errors.As(err, &re) || re.Stage != "deregister" || out.Result != guard.ResultFailed {
+			t.Fatalf("err = %v, outcome %+v", err, out)
+		}
+		if n := len(e.alerts()); n != 0 {
+			t.Errorf("%d alerts before the retry", n)
+		}
+	})
 	t.Run("publish-failure-fails-invocation", func(t *testing.T) {
 		t.Parallel()
 		e := setup(t, guard.ModeAlert, false)
