@@ -79,15 +79,62 @@ var corpusWants = map[string]want{
 		Account: corpusAccount, Region: "us-east-1", Actor: ciDeploy,
 		RoleName: "data-science-notebook", PolicyARN: "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
 	}},
+	"iam-attachrolepolicy-errorcode.json": {
+		err: trail.ErrFailedCall, id: "a18cf9ef-48ab-4571-91dd-742b24c26c31",
+		msg: "failed API call: aws.iam AttachRolePolicy: AccessDenied: User: arn:aws:sts::111122223333:assumed-role/ci-deploy/gh is not authorized to perform: iam:AttachRolePolicy on resource: role batch-task with an explicit deny",
+	},
 	"iam-createpolicyversion-broadens-exec-policy.json": {change: trail.Change{
 		EventID: "5fad4a7b-6c28-4e9d-86f5-2e4b6c8d0a33", EventName: "CreatePolicyVersion", Source: "aws.iam",
 		Account: corpusAccount, Region: "us-east-1", Actor: ssoAdmin,
 		PolicyARN: "arn:aws:iam::111122223333:policy/web-api-exec-secrets",
 	}},
+	// The trust policy and the response's role are read with the role, not
+	// from the event.
+	"iam-createrole-task-role-trusting-account.json": {change: trail.Change{
+		EventID: "6ee744d6-72d7-4929-b988-4b3d6efd8dc0", EventName: "CreateRole", Source: "aws.iam",
+		Account: corpusAccount, Region: "us-east-1", Actor: ciDeploy,
+		RoleName: "batch-task",
+	}},
+	"iam-deleterolepermissionsboundary-task-role.json": {change: trail.Change{
+		EventID: "a3a5b501-01d8-4f2c-ac02-a6cb6b351432", EventName: "DeleteRolePermissionsBoundary", Source: "aws.iam",
+		Account: corpusAccount, Region: "us-east-1", Actor: ssoAdmin,
+		RoleName: "payments-task",
+	}},
+	"iam-deleterolepolicy-task-role-inline.json": {change: trail.Change{
+		EventID: "046427a1-75b8-4c38-84b3-e3c7e9f06a9c", EventName: "DeleteRolePolicy", Source: "aws.iam",
+		Account: corpusAccount, Region: "us-east-1", Actor: ciDeploy,
+		RoleName: "web-api-task", PolicyName: "uploads",
+	}},
+	"iam-detachrolepolicy-exec-policy-from-exec-role.json": {change: trail.Change{
+		EventID: "349087c4-7a0b-48cb-9166-587dea1493d8", EventName: "DetachRolePolicy", Source: "aws.iam",
+		Account: corpusAccount, Region: "us-east-1", Actor: ciDeploy,
+		RoleName: "web-api-exec", PolicyARN: "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+	}},
+	// The boundary is the change's policy.
+	"iam-putrolepermissionsboundary-task-role.json": {change: trail.Change{
+		EventID: "d40684e2-e983-45fa-a4c5-2eb2ecd8fa31", EventName: "PutRolePermissionsBoundary", Source: "aws.iam",
+		Account: corpusAccount, Region: "us-east-1", Actor: ssoAdmin,
+		RoleName: "payments-task", PolicyARN: "arn:aws:iam::111122223333:policy/ecs-task-boundary",
+	}},
 	"iam-putrolepolicy-events-role-passrole.json": {change: trail.Change{
 		EventID: "4e9c3f6a-5b17-4d8c-b5e4-1d3a5b7c9f22", EventName: "PutRolePolicy", Source: "aws.iam",
 		Account: corpusAccount, Region: "us-east-1", Actor: ssoAdmin,
 		RoleName: "ecsEventsRole", PolicyName: "run-scheduled-tasks",
+	}},
+	"iam-setdefaultpolicyversion-exec-secrets.json": {change: trail.Change{
+		EventID: "a10839f9-0914-4c02-8c73-dd6a11d6da0c", EventName: "SetDefaultPolicyVersion", Source: "aws.iam",
+		Account: corpusAccount, Region: "us-east-1", Actor: ssoAdmin,
+		PolicyARN: "arn:aws:iam::111122223333:policy/web-api-exec-secrets",
+	}},
+	"iam-tagrole-exempt-task-role.json": {change: trail.Change{
+		EventID: "af9088ba-4af8-4b24-8463-d52c1904e95f", EventName: "TagRole", Source: "aws.iam",
+		Account: corpusAccount, Region: "us-east-1", Actor: ssoAdmin,
+		RoleName: "reports-admin-task",
+	}},
+	"iam-untagrole-task-role.json": {change: trail.Change{
+		EventID: "46345d27-8677-465c-b810-aad0cddf1603", EventName: "UntagRole", Source: "aws.iam",
+		Account: corpusAccount, Region: "us-east-1", Actor: ssoAdmin,
+		RoleName: "reports-admin-task",
 	}},
 	"iam-updateassumerolepolicy-task-role.json": {change: trail.Change{
 		EventID: "60be5b8c-7d39-4fae-9706-3f5c7d9e1b44", EventName: "UpdateAssumeRolePolicy", Source: "aws.iam",
