@@ -1,0 +1,185 @@
+package roleuse_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecsguard/ecsguard/shared/awsfacts"
+	"github.com/ecsguard/ecsguard/shared/emulator"
+	"github.com/ecsguard/ecsguard/shared/roleuse"
+	"github.com/ecsguard/ecsguard/shared/rules"
+)
+
+var moto *emulator.Moto
+
+func TestMain(m *testing.M) { os.Exit(run(m)) }
+
+func run(m *testing.M) int {
+	var err error
+	moto, err = emulator.StartMoto(context.Background(), emulator.DefaultVenv())
+	if err != nil {
+		if os.Getenv("ECSGUARD_REQUIRE_EMULATOR") == "1" {
+			fmt.Fprintln(os.Stderr, "roleuse:", err)
+			return 1
+		}
+		fmt.Fprintln(os.Stderr, "roleuse: skipping emulator tests:", err)
+		return m.Run()
+	}
+	defer moto.Close()
+	return m.Run()
+}
+
+// account is an empty emulator account with an index table.
+func account(t testing.TB) (aws.Config, *roleuse.Index, *roleuse.Scan) {
+	t.Helper()
+	if moto == nil {
+		t.Skip("the emulator is not installed: run make emulator-tools")
+	}
+	ctx := context.Background()
+	cfg := moto.Config(ctx, emulator.NewAccount())
+	db := dynamodb.NewFromConfig(cfg)
+	if err := roleuse.CreateTable(ctx, db, "index"); err != nil {
+		t.Fatal(err)
+	}
+	return cfg, &roleuse.Index{DB: db, Table: "index"}, &roleuse.Scan{ECS: ecs.NewFromConfig(cfg)}
+}
+
+func register(t testing.TB, cfg aws.Config, family, taskRole, execRole string) string {
+	t.Helper()
+	in := &ecs.RegisterTaskDefinitionInput{
+		Family: aws.String(family), Memory: aws.String("512"),
+		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("busybox:1.36")}},
+	}
+	if taskRole != "" {
+		in.TaskRoleArn = aws.String(taskRole)
+	}
+	if execRole != "" {
+		in.ExecutionRoleArn = aws.String(execRole)
+	}
+	out, err := ecs.NewFromConfig(cfg).RegisterTaskDefinition(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.TaskDefinition.TaskDefinitionArn)
+}
+
+func TestIndexAndScanAgree(t *testing.T) {
+	t.Parallel()
+	cfg, ix, scan := account(t)
+	ctx := context.Background()
+	const app = "arn:aws:iam::111122223333:role/service/App"
+	web := register(t, cfg, "web", app, "arn:aws:iam::111122223333:role/exec")
+	worker := register(t, cfg, "worker", "App", "") // a short name, another case
+	register(t, cfg, "other", "arn:aws:iam::111122223333:role/other", "arn:aws:iam::111122223333:role/exec")
+	n, err := roleuse.Rebuild(ctx, scan, ix)
+	if err != nil || n != 3 {
+		t.Fatalf("rebuild: %d, %v", n, err)
+	}
+	for _, role := range []string{"app", "App", app} {
+		fromIndex, err := ix.TaskDefinitions(ctx, role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fromScan, err := scan.TaskDefinitions(ctx, role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(fromIndex)
+		slices.Sort(fromScan)
+		want := []string{web, worker}
+		slices.Sort(want)
+		if !slices.Equal(fromIndex, want) || !slices.Equal(fromScan, want) {
+			t.Errorf("%s: index %v, scan %v, want %v", role, fromIndex, fromScan, want)
+		}
+	}
+	if err := ix.Forget(ctx, app, web); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := ix.TaskDefinitions(ctx, "app"); !slices.Equal(got, []string{worker}) {
+		t.Errorf("after Forget: %v", got)
+	}
+	if got, _ := ix.TaskDefinitions(ctx, "nobody"); len(got) != 0 {
+		t.Errorf("unknown role: %v", got)
+	}
+}
+
+// Record keeps one item per role: a role that is both task and execution
+// role of a revision is one entry.
+func TestRecordSameRoleTwice(t *testing.T) {
+	t.Parallel()
+	_, ix, _ := account(t)
+	ctx := context.Background()
+	td := &rules.TaskDefinition{ARN: "arn:aws:ecs:us-east-1:111122223333:task-definition/billing:1",
+		TaskRoleARN: "arn:aws:iam::111122223333:role/billing-app", ExecutionRoleARN: "billing-app"}
+	if err := ix.Record(ctx, td); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ix.TaskDefinitions(ctx, "billing-app")
+	if err != nil || !slices.Equal(got, []string{td.ARN}) {
+		t.Fatalf("got %v, %v", got, err)
+	}
+}
+
+// BenchmarkLookup finds the revisions that use one role in an account of
+// 1,000 ACTIVE revisions (300 families, 200 roles; the role looked up is
+// used by 5), through the index and through the scan. awscalls/op is what
+// each costs; the scan's list pages are counted at ECS's real page size of
+// 100 (moto returns one page).
+func BenchmarkLookup(b *testing.B) {
+	cfg, ix, _ := account(b)
+	ctx := context.Background()
+	const revisions, families, roles = 1000, 300, 200
+	role := func(i int) string { return fmt.Sprintf("arn:aws:iam::111122223333:role/app-%03d", i) }
+	for i := range revisions {
+		r := i%(roles-1) + 1 // roles 1 to 199 ...
+		if i >= revisions-5 {
+			r = 0 // ... and role 0 for the last 5 revisions
+		}
+		arn := register(b, cfg, fmt.Sprintf("family-%03d", i%families), role(r), "arn:aws:iam::111122223333:role/exec")
+		if err := ix.Record(ctx, &rules.TaskDefinition{ARN: arn, TaskRoleARN: role(r), ExecutionRoleARN: "arn:aws:iam::111122223333:role/exec"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, indexed := range []bool{true, false} {
+		name := "scan"
+		if indexed {
+			name = "index"
+		}
+		b.Run(name, func(b *testing.B) {
+			calls := &awsfacts.Calls{}
+			c := cfg.Copy()
+			calls.Count(&c)
+			var find interface {
+				TaskDefinitions(context.Context, string) ([]string, error)
+			} = &roleuse.Index{DB: dynamodb.NewFromConfig(c), Table: ix.Table}
+			if !indexed {
+				find = &roleuse.Scan{ECS: ecs.NewFromConfig(c), PageSize: 100}
+			}
+			var found int
+			for b.Loop() {
+				got, err := find.TaskDefinitions(ctx, role(0))
+				if err != nil {
+					b.Fatal(err)
+				}
+				found = len(got)
+			}
+			if found != 5 {
+				b.Fatalf("found %d revisions, want 5", found)
+			}
+			perOp := float64(calls.Total()) / float64(b.N)
+			if !indexed {
+				// One list page per 100 revisions on ECS, where moto answers in one.
+				perOp += float64(revisions/100 - 1)
+			}
+			b.ReportMetric(perOp, "awscalls/op")
+		})
+	}
+}

@@ -1,0 +1,80 @@
+package roleuse
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecsguard/ecsguard/shared/rules"
+)
+
+// Scan finds the ACTIVE revisions that use a role the only way ECS allows:
+// list them all and describe each. It needs no table, and it costs one
+// call per revision in the account: the baseline the [Index] is measured
+// against, and what [Rebuild] walks once per sweep.
+type Scan struct {
+	ECS *ecs.Client
+	// PageSize is ListTaskDefinitions' maxResults (0: the service default).
+	PageSize int32
+}
+
+// TaskDefinitions returns the ACTIVE revisions whose task or execution
+// role is role (a name or an ARN).
+func (s *Scan) TaskDefinitions(ctx context.Context, role string) ([]string, error) {
+	key := roleKey(role)
+	var out []string
+	err := s.each(ctx, func(td *ecstypes.TaskDefinition) error {
+		for _, r := range []*string{td.TaskRoleArn, td.ExecutionRoleArn} {
+			if r != nil && *r != "" && roleKey(*r) == key {
+				out = append(out, aws.ToString(td.TaskDefinitionArn))
+				break
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// each describes every ACTIVE revision of the account, every page.
+func (s *Scan) each(ctx context.Context, fn func(*ecstypes.TaskDefinition) error) error {
+	in := &ecs.ListTaskDefinitionsInput{Status: ecstypes.TaskDefinitionStatusActive}
+	if s.PageSize > 0 {
+		in.MaxResults = aws.Int32(s.PageSize)
+	}
+	p := ecs.NewListTaskDefinitionsPaginator(s.ECS, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list task definitions: %w", err)
+		}
+		for _, arn := range page.TaskDefinitionArns {
+			d, err := s.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(arn)})
+			if err != nil {
+				return fmt.Errorf("describe %s: %w", arn, err)
+			}
+			if err := fn(d.TaskDefinition); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Rebuild records every ACTIVE revision of the account in ix: the sweep
+// that catches what the index never saw. It returns how many revisions it
+// recorded.
+func Rebuild(ctx context.Context, s *Scan, ix *Index) (int, error) {
+	n := 0
+	err := s.each(ctx, func(td *ecstypes.TaskDefinition) error {
+		n++
+		return ix.Record(ctx, &rules.TaskDefinition{
+			ARN:              aws.ToString(td.TaskDefinitionArn),
+			TaskRoleARN:      aws.ToString(td.TaskRoleArn),
+			ExecutionRoleARN: aws.ToString(td.ExecutionRoleArn),
+		})
+	})
+	return n, err
+}
