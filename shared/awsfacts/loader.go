@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/ecsguard/ecsguard/shared/iampolicy"
 	"github.com/ecsguard/ecsguard/shared/rules"
@@ -287,4 +288,24 @@ func accountRegion(arn string) (account, region string) {
 		return "", ""
 	}
 	return p[4], p[3]
+}
+
+// PolicyRoles returns the names of the roles a managed policy is attached
+// to (ListEntitiesForPolicy, every page): what a change to the policy
+// itself reaches.
+func (l *Loader) PolicyRoles(ctx context.Context, policyARN string) ([]string, error) {
+	var out []string
+	pages := iam.NewListEntitiesForPolicyPaginator(l.iam, &iam.ListEntitiesForPolicyInput{
+		PolicyArn: aws.String(policyARN), EntityFilter: iamtypes.EntityTypeRole, MaxItems: l.maxItems(),
+	})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("roles of policy %s: %w", policyARN, err)
+		}
+		for _, r := range page.PolicyRoles {
+			out = append(out, aws.ToString(r.RoleName))
+		}
+	}
+	return out, nil
 }

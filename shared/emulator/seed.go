@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	eventstestdata "github.com/ecsguard/ecsguard/events-testdata"
+	"github.com/ecsguard/ecsguard/shared/roleuse"
 )
 
 // Sample is the account the events-testdata corpus describes, as [Seed]
@@ -28,6 +30,9 @@ type Sample struct {
 	TaskDefinitions map[string]string
 	Roles           map[string]string // name → ARN
 	Policies        map[string]string // customer managed policy name → ARN
+	// IndexTable is the DynamoDB table for the role index, created empty:
+	// a sweep (onrolechange on a scheduled event) fills it.
+	IndexTable string
 }
 
 // Trust policies. ACCOUNT is replaced by the account seeded.
@@ -49,6 +54,9 @@ const (
 var customerPolicies = []struct{ name, doc string }{
 	// What web-api's execution role needs beyond the AWS managed policy: its
 	// own secrets, by name prefix.
+	// The boundary platform teams put on task roles (attached by the
+	// PutRolePermissionsBoundary event of the corpus).
+	{"ecs-task-boundary", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject","sqs:SendMessage","dynamodb:GetItem","dynamodb:PutItem","dynamodb:Query"],"Resource":"*"}]}`},
 	{"web-api-exec-secrets", `{"Version":"2012-10-17","Statement":[{"Sid":"ReadAppSecrets","Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"arn:aws:secretsmanager:us-east-1:ACCOUNT:secret:prod/web-api/*"}]}`},
 }
 
@@ -76,8 +84,11 @@ var sampleRoles = []sampleRole{
 	{name: "payments-exec", trust: trustTasks, managed: []string{awsExecution}},
 	{name: "ecsEventsRole", trust: trustEvents, managed: []string{awsEvents}},
 	{name: "data-science-notebook", trust: trustNotes},
+	{name: "ecsguard-onrolechange", trust: trustLambda, inline: map[string]string{
+		"guard": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecs:DescribeTaskDefinition","ecs:ListTaskDefinitions","ecs:DeregisterTaskDefinition","iam:GetRole","iam:GetRolePolicy","iam:ListRolePolicies","iam:ListAttachedRolePolicies","iam:GetPolicy","iam:GetPolicyVersion","iam:ListEntitiesForPolicy"],"Resource":"*"},{"Effect":"Allow","Action":["dynamodb:Query","dynamodb:PutItem","dynamodb:DeleteItem"],"Resource":"arn:aws:dynamodb:us-east-1:ACCOUNT:table/ecsguard-role-index"},{"Effect":"Allow","Action":"sns:Publish","Resource":"arn:aws:sns:us-east-1:ACCOUNT:ecsguard-findings"}]}`,
+	}},
 	{name: "ecsguard-onregister", trust: trustLambda, inline: map[string]string{
-		"guard": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecs:DescribeTaskDefinition","ecs:DeregisterTaskDefinition","iam:GetRole","iam:GetRolePolicy","iam:ListRolePolicies","iam:ListAttachedRolePolicies","iam:GetPolicy","iam:GetPolicyVersion"],"Resource":"*"},{"Effect":"Allow","Action":"sns:Publish","Resource":"arn:aws:sns:us-east-1:ACCOUNT:ecsguard-findings"}]}`,
+		"guard": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecs:DescribeTaskDefinition","ecs:DeregisterTaskDefinition","iam:GetRole","iam:GetRolePolicy","iam:ListRolePolicies","iam:ListAttachedRolePolicies","iam:GetPolicy","iam:GetPolicyVersion"],"Resource":"*"},{"Effect":"Allow","Action":"dynamodb:PutItem","Resource":"arn:aws:dynamodb:us-east-1:ACCOUNT:table/ecsguard-role-index"},{"Effect":"Allow","Action":"sns:Publish","Resource":"arn:aws:sns:us-east-1:ACCOUNT:ecsguard-findings"}]}`,
 	}},
 }
 
@@ -162,6 +173,10 @@ func Seed(ctx context.Context, cfg aws.Config) (Sample, error) {
 	queueARN := fmt.Sprintf("arn:aws:sqs:%s:%s:ecsguard-findings-inbox", cfg.Region, account)
 	if _, err := sns.NewFromConfig(cfg).Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(queueARN)}); err != nil {
 		return s, fmt.Errorf("seed subscription: %w", err)
+	}
+	s.IndexTable = "ecsguard-role-index"
+	if err := roleuse.CreateTable(ctx, dynamodb.NewFromConfig(cfg), s.IndexTable); err != nil {
+		return s, fmt.Errorf("seed: %w", err)
 	}
 	return s, nil
 }
