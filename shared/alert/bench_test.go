@@ -38,3 +38,24 @@ func caseReport(tb testing.TB, name string) rules.Report {
 	tb.Fatalf("no case %q", name)
 	return rules.Report{}
 }
+
+// BenchmarkRenderChange renders a typical change alert (AdministratorAccess
+// on a task role shared by two families) and one too large for SNS.
+func BenchmarkRenderChange(b *testing.B) {
+	for _, bc := range []struct {
+		name   string
+		change alert.Change
+	}{
+		{"typical", attachAdmin(b, rules.Action{Type: "none", Reason: noEnforceOnChange})},
+		{"shrunk", hugeChange(12, 25, 2048)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := alert.RenderChange(bc.change); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

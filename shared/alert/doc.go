@@ -16,5 +16,12 @@
 // findings and say how many they left out. [Render] fails only when even the
 // report without statements does not fit.
 //
+// A role or policy change can reach many subjects at once: [RenderChange]
+// announces one IAM change in one message, naming every task definition
+// and secondary role it affects, with a report for each ([ChangeDocument]
+// is the machine-readable body) and, where the state before the change is
+// known, the findings the change brought. It shrinks the same way, listing
+// fewer findings per subject and then fewer subjects.
+//
 // The package does no I/O: publishing the [Message] is the caller's job.
 package alert

@@ -3,6 +3,7 @@ package alert
 import (
 	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ecsguard/ecsguard/shared/rules"
@@ -23,27 +24,65 @@ const (
 // findings. It lists at most limit errors, open findings and suppressed
 // findings; slim says the report left out the policy statements.
 func emailText(v view, limit int, slim bool) string {
-	r := v.r
 	var b strings.Builder
 	b.WriteString(headline(v) + "\n\n")
+	subjectText(&b, v, limit, section{context: true})
+	footer(&b, slim, "this message's report")
+	return b.String()
+}
 
-	field(&b, v.kind+":", orNone(oneLine(r.Subject.ARN)))
-	field(&b, "Account:", orNone(oneLine(r.Account)))
-	field(&b, "Region:", orNone(oneLine(r.Region)))
-	if t := r.Trigger; t == (rules.Trigger{}) {
-		field(&b, "Trigger:", "none (evaluated without an event)")
-	} else {
-		field(&b, "Trigger:", cmp.Or(oneLine(t.EventName), "(unnamed event)"))
-		field(&b, "Event ID:", orNone(oneLine(t.EventID)))
-		field(&b, "Actor:", orNone(oneLine(t.Actor)))
+// section says how [subjectText] writes a subject.
+type section struct {
+	// context adds the account, region and trigger, which a change alert
+	// gives once for all its subjects instead.
+	context bool
+	// known says the rules found before the change are known; then isNew
+	// holds the rules the change brought, and the text marks them NEW.
+	known bool
+	isNew map[string]bool
+}
+
+// subjectText writes a subject's fields and findings: everything of
+// [emailText] but the headline and the footer.
+func subjectText(b *strings.Builder, v view, limit int, s section) {
+	r := v.r
+	field(b, v.kind+":", orNone(oneLine(r.Subject.ARN)))
+	if s.context {
+		field(b, "Account:", orNone(oneLine(r.Account)))
+		field(b, "Region:", orNone(oneLine(r.Region)))
+		if t := r.Trigger; t == (rules.Trigger{}) {
+			field(b, "Trigger:", "none (evaluated without an event)")
+		} else {
+			field(b, "Trigger:", cmp.Or(oneLine(t.EventName), "(unnamed event)"))
+			field(b, "Event ID:", orNone(oneLine(t.EventID)))
+			field(b, "Actor:", orNone(oneLine(t.Actor)))
+		}
+	}
+	newOpen := 0
+	if s.known {
+		var ids []string
+		for _, f := range v.open {
+			if s.isNew[f.Rule] {
+				newOpen++
+				if id := oneLine(f.Rule); !slices.Contains(ids, id) {
+					ids = append(ids, id)
+				}
+			}
+		}
+		if len(ids) == 0 {
+			field(b, "New findings:", "none: every finding was there before the change")
+		} else {
+			slices.Sort(ids)
+			field(b, "New findings:", strings.Join(ids, ", ")+" (brought by the change)")
+		}
 	}
 	if r.Complete {
-		field(&b, "Evaluation:", "complete")
+		field(b, "Evaluation:", "complete")
 	} else {
-		field(&b, "Evaluation:", "INCOMPLETE: some facts could not be read, so this is not a full verdict. "+
+		field(b, "Evaluation:", "INCOMPLETE: some facts could not be read, so this is not a full verdict. "+
 			"Enforcement was blocked: ecsguard never deregisters on an incomplete evaluation.")
 		if len(r.Errors) == 0 {
-			field(&b, "Errors:", "none recorded")
+			field(b, "Errors:", "none recorded")
 		}
 		for i, e := range r.Errors {
 			label := ""
@@ -51,50 +90,61 @@ func emailText(v view, limit int, slim bool) string {
 				label = "Errors:"
 			}
 			if i == limit {
-				item(&b, label, fmt.Sprintf("… %d more in the report", len(r.Errors)-limit))
+				item(b, label, fmt.Sprintf("… %d more in the report", len(r.Errors)-limit))
 				break
 			}
-			item(&b, label, oneLine(e))
+			item(b, label, oneLine(e))
 		}
 	}
-	field(&b, "Action:", actionText(r.Action))
+	field(b, "Action:", actionText(r.Action))
 	if reason := oneLine(r.Action.Reason); reason != "" {
-		field(&b, "Action reason:", reason)
+		field(b, "Action reason:", reason)
 	}
 
 	if len(v.open) > 0 {
-		fmt.Fprintf(&b, "\nFINDINGS (%d)\n", len(v.open))
+		if s.known {
+			fmt.Fprintf(b, "\nFINDINGS (%d, %d new)\n", len(v.open), newOpen)
+		} else {
+			fmt.Fprintf(b, "\nFINDINGS (%d)\n", len(v.open))
+		}
 		for i, f := range v.open {
 			if i == limit {
 				b.WriteString("\n")
-				wrap(&b, "", 0, fmt.Sprintf("… %d more %s not listed, to keep this message within the SNS size limit; the report lists them all.",
+				wrap(b, "", 0, fmt.Sprintf("… %d more %s not listed, to keep this message within the SNS size limit; the report lists them all.",
 					len(v.open)-limit, plural(len(v.open)-limit, "finding")))
 				break
 			}
 			b.WriteString("\n")
-			findingText(&b, f)
+			mark := ""
+			if s.known && s.isNew[f.Rule] {
+				mark = "NEW "
+			}
+			findingText(b, f, mark)
 		}
 	}
 	if len(v.suppressed) > 0 {
-		fmt.Fprintf(&b, "\nSUPPRESSED (%d, exempted by tag, not alerted)\n\n", len(v.suppressed))
+		fmt.Fprintf(b, "\nSUPPRESSED (%d, exempted by tag, not alerted)\n\n", len(v.suppressed))
 		for i, f := range v.suppressed {
 			if i == limit {
-				fmt.Fprintf(&b, "… %d more suppressed %s not listed.\n", len(v.suppressed)-limit, plural(len(v.suppressed)-limit, "finding"))
+				fmt.Fprintf(b, "… %d more suppressed %s not listed.\n", len(v.suppressed)-limit, plural(len(v.suppressed)-limit, "finding"))
 				break
 			}
-			wrap(&b, "- ", 2, fmt.Sprintf("[%s] %s %s", f.Severity, oneLine(f.Rule), oneLine(f.Title)))
-			wrap(&b, "  ", 2, orNone(oneLine(f.Resource)))
-			wrap(&b, "  Reason: ", 10, orNone(oneLine(f.SuppressedReason)))
+			wrap(b, "- ", 2, fmt.Sprintf("[%s] %s %s", f.Severity, oneLine(f.Rule), oneLine(f.Title)))
+			wrap(b, "  ", 2, orNone(oneLine(f.Resource)))
+			wrap(b, "  Reason: ", 10, orNone(oneLine(f.SuppressedReason)))
 		}
 	}
+}
 
+// footer ends an email: what shrinking left out of what, and how to exempt
+// a rule.
+func footer(b *strings.Builder, slim bool, what string) {
 	b.WriteString("\n-- \n")
 	if slim {
-		wrap(&b, "", 0, "Policy statements were left out of this message's report to keep it within the SNS size limit.")
+		wrap(b, "", 0, "Policy statements were left out of "+what+" to keep it within the SNS size limit.")
 	}
-	wrap(&b, "", 0, "To exempt a rule, tag the task definition or role with "+rules.TagExempt+
+	wrap(b, "", 0, "To exempt a rule, tag the task definition or role with "+rules.TagExempt+
 		"=<rule-id> (or *) and give the reason in "+rules.TagExemptReason+".")
-	return b.String()
 }
 
 // headline is the email's first line, tagged like the subject.
@@ -112,9 +162,10 @@ func headline(v view) string {
 	return "[" + v.tag + "] no unsuppressed findings on " + what
 }
 
-func findingText(b *strings.Builder, f rules.Finding) {
+// findingText writes one finding, its heading led by mark ("NEW " or "").
+func findingText(b *strings.Builder, f rules.Finding, mark string) {
 	// The heading is not wrapped: it is what a reader scans for.
-	fmt.Fprintf(b, "[%s] %s %s\n", f.Severity, oneLine(f.Rule), oneLine(f.Title))
+	fmt.Fprintf(b, "%s[%s] %s %s\n", mark, f.Severity, oneLine(f.Rule), oneLine(f.Title))
 	field3 := func(label, text string) { wrap(b, "   "+pad(label, 13), 16, text) }
 	field3("Resource:", orNone(oneLine(f.Resource)))
 	for i, e := range f.Evidence {

@@ -288,8 +288,10 @@ func TestRender(t *testing.T) {
 
 type bodyParts struct{ Default, Email, HTTPS string }
 
-// checkMessage checks what SNS and its subscribers require of any message.
-func checkMessage(t *testing.T, msg alert.Message) bodyParts {
+// checkMessage checks what SNS and its subscribers require of any message;
+// extra are attribute keys allowed besides severity, rules, account and
+// region.
+func checkMessage(t *testing.T, msg alert.Message, extra ...string) bodyParts {
 	t.Helper()
 	if n := len(msg.Subject); n == 0 || n >= 100 || utf8.RuneCountInString(msg.Subject) >= 100 {
 		t.Errorf("subject is %d bytes, want 1 to 99: %q", n, msg.Subject)
@@ -298,7 +300,7 @@ func checkMessage(t *testing.T, msg alert.Message) bodyParts {
 		t.Errorf("subject has invalid UTF-8, a line break or a control character: %q", msg.Subject)
 	}
 	for k, v := range msg.Attributes {
-		if !slices.Contains([]string{"severity", "rules", "account", "region"}, k) {
+		if !slices.Contains(append([]string{"severity", "rules", "account", "region"}, extra...), k) {
 			t.Errorf("unexpected attribute %q", k)
 		}
 		if strings.TrimSpace(v) == "" {
