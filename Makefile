@@ -42,7 +42,7 @@ unit: $(NODEDIR)/.stamp emulator-tools
 # The CLI for this machine, and each Lambda function as the bootstrap the
 # provided.al2023 runtime runs on arm64 (Graviton): static, no RPC mode,
 # trimmed and stripped.
-FUNCTIONS := onregister
+FUNCTIONS := onregister onrolechange
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 
 build: $(addprefix bin/,$(addsuffix /bootstrap,$(FUNCTIONS)))

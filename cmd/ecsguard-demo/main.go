@@ -1,11 +1,12 @@
 // Command ecsguard-demo runs ecsguard end to end on this machine, with no
 // AWS account: it starts the local AWS emulator, seeds the sample account of
-// events-testdata, runs the onregister function as a real Lambda process
-// under the Lambda Runtime Interface Emulator on the corpus events, first
-// in alert mode and then in enforce mode, and prints each outcome, the
-// alerts read back from a queue subscribed to the findings topic, and what
-// was deregistered. Its last line is a JSON summary. `make demo` runs it
-// after installing the emulator.
+// events-testdata, and runs both functions as real Lambda processes under
+// the Lambda Runtime Interface Emulator: onrolechange sweeps the role index;
+// onregister handles the corpus events in alert mode, then in enforce mode;
+// onrolechange handles three IAM changes, made in the account first as AWS
+// would have. It prints each outcome, the alerts read back from a queue
+// subscribed to the findings topic, and what was deregistered. Its last
+// line is a JSON summary. `make demo` runs it after installing the emulator.
 package main
 
 import (
@@ -27,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	eventstestdata "github.com/ecsguard/ecsguard/events-testdata"
+	"github.com/ecsguard/ecsguard/shared/alert"
 	"github.com/ecsguard/ecsguard/shared/emulator"
 	"github.com/ecsguard/ecsguard/shared/guard"
 	"github.com/ecsguard/ecsguard/shared/rules"
@@ -58,7 +60,7 @@ type demo struct {
 	moto    *emulator.Moto
 	sample  emulator.Sample
 	cfg     aws.Config
-	boot    string
+	boot    map[string]string // function → bootstrap
 	logs    bool
 	summary Summary
 }
@@ -82,7 +84,17 @@ func run(ctx context.Context, w io.Writer, venv, rie string, logs bool) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	if d.boot, err = emulator.BuildBootstrap(ctx, filepath.Join(emulator.RepoRoot(), "functions", "onregister"), tmp); err != nil {
+	d.boot = map[string]string{}
+	for _, fn := range []string{"onregister", "onrolechange"} {
+		dir := filepath.Join(tmp, fn)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return err
+		}
+		if d.boot[fn], err = emulator.BuildBootstrap(ctx, filepath.Join(emulator.RepoRoot(), "functions", fn), dir); err != nil {
+			return err
+		}
+	}
+	if err := d.sweep(ctx); err != nil {
 		return err
 	}
 
@@ -108,6 +120,14 @@ func run(ctx context.Context, w io.Writer, venv, rie string, logs bool) error {
 		"MODE=enforce", "ENFORCE_MIN_SEVERITY=HIGH"); err != nil {
 		return err
 	}
+	if err := d.roleChanges(ctx, []string{
+		"iam-attachrolepolicy-admin-on-task-role.json",      // a task role: web-api:1
+		"iam-putrolepolicy-events-role-passrole.json",       // ecsEventsRole itself
+		"iam-attachrolepolicy-unrelated-role.json",          // nothing of ECS
+		"iam-createpolicyversion-broadens-exec-policy.json", // a policy behind two execution roles' revisions
+	}); err != nil {
+		return err
+	}
 	if err := d.revisions(ctx); err != nil {
 		return err
 	}
@@ -116,25 +136,55 @@ func run(ctx context.Context, w io.Writer, venv, rie string, logs bool) error {
 	return nil
 }
 
-// phase runs the onregister bootstrap under the emulator with env and sends
-// it each event, then reads back the alerts.
+// start runs a function's bootstrap under the emulator with the sample
+// account's settings and env.
+func (d *demo) start(ctx context.Context, fn string, env ...string) (*emulator.RIE, error) {
+	fenv, err := emulator.FunctionEnv(ctx, d.moto.URL(), d.sample.Account, "ecsguard-"+fn)
+	if err != nil {
+		return nil, err
+	}
+	fenv = append(fenv, "TOPIC_ARN="+d.sample.TopicARN, "INDEX_TABLE="+d.sample.IndexTable,
+		"ECSGUARD_ROLE_ARNS="+d.sample.Roles["ecsguard-onregister"]+","+d.sample.Roles["ecsguard-onrolechange"])
+	return emulator.StartRIE(ctx, d.rie, d.boot[fn], append(fenv, env...))
+}
+
+func (d *demo) stop(fn *emulator.RIE) {
+	fn.Close()
+	if d.logs {
+		fmt.Fprintf(d.w, "\nfunction log:\n%s\n", fn.Logs())
+	}
+}
+
+// sweep fills the role index, as the scheduled rule does every day.
+func (d *demo) sweep(ctx context.Context) error {
+	fn, err := d.start(ctx, "onrolechange")
+	if err != nil {
+		return err
+	}
+	defer d.stop(fn)
+	resp, err := fn.Invoke(ctx, []byte(`{"version":"0","id":"sweep","detail-type":"Scheduled Event","source":"aws.events","account":"`+
+		d.sample.Account+`","region":"us-east-1","resources":[],"detail":{}}`))
+	if err != nil {
+		return fmt.Errorf("sweep: %w\n%s", err, fn.Logs())
+	}
+	var o guard.SweepOutcome
+	if err := json.Unmarshal(resp, &o); err != nil {
+		return err
+	}
+	fmt.Fprintf(d.w, "\nonrolechange, scheduled sweep: %s, %d revisions in the role index %s (%d AWS calls)\n",
+		o.Result, o.Recorded, d.sample.IndexTable, o.Calls)
+	return nil
+}
+
+// phase runs onregister with env and sends it each event, then reads back
+// the alerts.
 func (d *demo) phase(ctx context.Context, title string, events []string, env ...string) error {
 	fmt.Fprintf(d.w, "\n== onregister, %s\n\n", title)
-	fenv, err := emulator.FunctionEnv(ctx, d.moto.URL(), d.sample.Account, "ecsguard-onregister")
+	fn, err := d.start(ctx, "onregister", env...)
 	if err != nil {
 		return err
 	}
-	fenv = append(fenv, "TOPIC_ARN="+d.sample.TopicARN, "ECSGUARD_ROLE_ARNS="+d.sample.Roles["ecsguard-onregister"])
-	fn, err := emulator.StartRIE(ctx, d.rie, d.boot, append(fenv, env...))
-	if err != nil {
-		return err
-	}
-	defer func() {
-		fn.Close()
-		if d.logs {
-			fmt.Fprintf(d.w, "\nfunction log:\n%s\n", fn.Logs())
-		}
-	}()
+	defer d.stop(fn)
 
 	tw := tabwriter.NewWriter(d.w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "EVENT\tRESULT\tFINDINGS\tRULES\tALERT\tACTION\tAWS CALLS")
@@ -181,6 +231,53 @@ func (d *demo) phase(ctx context.Context, title string, events []string, env ...
 	return d.readAlerts(ctx)
 }
 
+// roleChanges makes each IAM change in the account, as its event records,
+// and sends the event to onrolechange (alert mode), then reads back the
+// alerts.
+func (d *demo) roleChanges(ctx context.Context, events []string) error {
+	fmt.Fprintf(d.w, "\n== onrolechange, alert mode: each IAM change is made in the account, then its event is delivered\n\n")
+	fn, err := d.start(ctx, "onrolechange", "MODE=alert")
+	if err != nil {
+		return err
+	}
+	defer d.stop(fn)
+	tw := tabwriter.NewWriter(d.w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "EVENT\tRESULT\tROLES\tRE-EVALUATED\tFINDINGS\tNEW\tALERT\tAWS CALLS")
+	for _, name := range events {
+		b, err := fs.ReadFile(eventstestdata.FS, name)
+		if err != nil {
+			return err
+		}
+		if err := emulator.Apply(ctx, d.cfg, b); err != nil {
+			return err
+		}
+		resp, err := fn.Invoke(ctx, b)
+		if err != nil {
+			return fmt.Errorf("%s: %w\n%s", name, err, fn.Logs())
+		}
+		var o guard.ChangeOutcome
+		if err := json.Unmarshal(resp, &o); err != nil {
+			return fmt.Errorf("%s: response %s: %w", name, resp, err)
+		}
+		d.summary.Events++
+		d.summary.RoleChanges++
+		d.summary.Findings += o.Findings
+		var subjects, fresh []string
+		for _, s := range o.Subjects {
+			subjects = append(subjects, s.ARN[strings.LastIndexByte(s.ARN, '/')+1:])
+			fresh = append(fresh, s.New...)
+			if s.Action.Result == "deregistered" {
+				d.summary.Deregistered++
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%d\n", strings.TrimSuffix(name, ".json"), o.Result,
+			orDash(strings.Join(o.Roles, ",")), orDash(strings.Join(subjects, ",")), o.Findings,
+			orDash(strings.Join(slices.Compact(slices.Sorted(slices.Values(fresh))), ",")), yesNo(o.Alerted), o.Calls)
+	}
+	tw.Flush()
+	return d.readAlerts(ctx)
+}
+
 // readAlerts drains the queue subscribed to the topic and prints each
 // alert: the SNS subject, its attributes and the report's findings.
 func (d *demo) readAlerts(ctx context.Context) error {
@@ -204,9 +301,15 @@ func (d *demo) readAlerts(ctx context.Context) error {
 			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &env); err != nil {
 				return fmt.Errorf("queue message is not an SNS notification: %w", err)
 			}
-			var r rules.Report
-			if err := json.Unmarshal([]byte(env.Message), &r); err != nil {
-				return fmt.Errorf("alert %q is not a finding report: %w", env.Subject, err)
+			// onregister sends one finding report; onrolechange one
+			// document for the change, with a report per subject.
+			var doc alert.ChangeDocument
+			if err := json.Unmarshal([]byte(env.Message), &doc); err != nil || len(doc.Reports) == 0 {
+				var r rules.Report
+				if err := json.Unmarshal([]byte(env.Message), &r); err != nil {
+					return fmt.Errorf("alert %q is neither a finding report nor a change: %w", env.Subject, err)
+				}
+				doc = alert.ChangeDocument{Reports: []rules.Report{r}}
 			}
 			n++
 			fmt.Fprintf(d.w, "\n  %s\n", env.Subject)
@@ -215,17 +318,26 @@ func (d *demo) readAlerts(ctx context.Context) error {
 				attrs = append(attrs, k+"="+env.MessageAttributes[k].Value)
 			}
 			fmt.Fprintf(d.w, "    attributes: %s\n", strings.Join(attrs, " "))
-			for _, f := range r.Findings {
-				if f.Suppressed {
-					continue
+			for _, r := range doc.Reports {
+				if len(doc.Reports) > 1 || doc.Change.EventName != "" {
+					fmt.Fprintf(d.w, "    %s\n", r.Subject.ARN)
 				}
-				fmt.Fprintf(d.w, "    %-8s %s %s\n", f.Severity, f.Rule, f.Title)
-			}
-			if !r.Complete {
-				fmt.Fprintf(d.w, "    incomplete: %s\n", strings.Join(r.Errors, "; "))
-			}
-			if r.Action.Type != "none" {
-				fmt.Fprintf(d.w, "    action: %s: %s\n", r.Action.Type, r.Action.Result)
+				for _, f := range r.Findings {
+					if f.Suppressed {
+						continue
+					}
+					mark := ""
+					if slices.Contains(doc.NewFindings[r.Subject.ARN], f.Rule) {
+						mark = " (new)"
+					}
+					fmt.Fprintf(d.w, "    %-8s %s %s%s\n", f.Severity, f.Rule, f.Title, mark)
+				}
+				if !r.Complete {
+					fmt.Fprintf(d.w, "    incomplete: %s\n", strings.Join(r.Errors, "; "))
+				}
+				if r.Action.Type != "none" {
+					fmt.Fprintf(d.w, "    action: %s: %s\n", r.Action.Type, r.Action.Result)
+				}
 			}
 			if _, err := q.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(d.sample.QueueURL), ReceiptHandle: m.ReceiptHandle}); err != nil {
 				return err

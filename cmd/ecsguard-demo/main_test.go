@@ -12,7 +12,8 @@ import (
 
 // TestDemo runs what make demo runs and checks its account of the sample:
 // every event handled, the four bad revisions alerted in each mode, the
-// three at HIGH or above deregistered in enforce mode, the others left.
+// three at HIGH or above deregistered in enforce mode, the others left; then
+// three role changes that touch ECS alerted, and one that does not, silent.
 func TestDemo(t *testing.T) {
 	if _, err := os.Stat(emulator.DefaultVenv()); err != nil && os.Getenv("ECSGUARD_REQUIRE_EMULATOR") != "1" {
 		t.Skip("the emulator is not installed: run make emulator-tools")
@@ -23,7 +24,7 @@ func TestDemo(t *testing.T) {
 	}
 	text := out.String()
 	lines := strings.Split(strings.TrimSpace(text), "\n")
-	const want = `{"events":18,"roleChanges":0,"findings":8,"alerts":8,"deregistered":3}`
+	const want = `{"events":22,"roleChanges":4,"findings":13,"alerts":11,"deregistered":3}`
 	if got := lines[len(lines)-1]; got != want {
 		t.Errorf("summary = %s, want %s\n%s", got, want, text)
 	}
@@ -32,6 +33,11 @@ func TestDemo(t *testing.T) {
 		"legacy-worker:1  ACTIVE", "web-api:1        ACTIVE",
 		"[CRITICAL] ecsguard: reports:1 deregistered",
 		"action: deregister: deregistered",
+		"swept, 5 revisions in the role index",
+		"[CRITICAL] ecsguard: AttachRolePolicy on web-api-task affects 1 task definition",
+		"CRITICAL TD-008 task role allows all actions, or a whole service, on every resource (new)",
+		"[HIGH] ecsguard: PutRolePolicy on ecsEventsRole affects ecsEventsRole",
+		"iam-attachrolepolicy-unrelated-role           evaluated  data-science-notebook  -              0         -       -",
 	} {
 		if !strings.Contains(text, s) {
 			t.Errorf("the demo does not show %q\n%s", s, text)

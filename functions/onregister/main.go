@@ -11,11 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/ecsguard/ecsguard/shared/awsfacts"
 	"github.com/ecsguard/ecsguard/shared/guard"
 )
 
@@ -27,19 +23,6 @@ func main() {
 		os.Exit(1)
 	}
 	lambda.Start(invoker{h})
-}
-
-// invoker hands the payload to the guard as bytes. A handler taking
-// json.RawMessage would let the runtime decode first, and an event that is
-// not JSON would fail there, retried, instead of being dropped with its id.
-type invoker struct{ h *guard.Handler }
-
-func (i invoker) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	out, err := i.h.OnRegister(ctx, payload)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(out)
 }
 
 // handler builds everything once, outside the invocations: configuration,
@@ -54,14 +37,18 @@ func handler(ctx context.Context, log *slog.Logger) (*guard.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	calls := &awsfacts.Calls{}
-	calls.Count(&aws)
-	return &guard.Handler{
-		Facts:  awsfacts.New(ecs.NewFromConfig(aws), iam.NewFromConfig(aws)),
-		SNS:    sns.NewFromConfig(aws),
-		ECS:    ecs.NewFromConfig(aws),
-		Config: cfg,
-		Log:    log,
-		Calls:  calls,
-	}, nil
+	return guard.New(cfg, aws, log), nil
+}
+
+// invoker hands the payload to the guard as bytes. A handler taking
+// json.RawMessage would let the runtime decode first, and an event that is
+// not JSON would fail there, retried, instead of being dropped with its id.
+type invoker struct{ h *guard.Handler }
+
+func (i invoker) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	out, err := i.h.OnRegister(ctx, payload)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(out)
 }

@@ -4,10 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-
-	"github.com/ecsguard/ecsguard/shared/awsfacts"
 	"github.com/ecsguard/ecsguard/shared/guard"
 )
 
@@ -40,7 +36,7 @@ func BenchmarkOnRegister(b *testing.B) {
 				b.ResetTimer()
 				for b.Loop() {
 					if !warm {
-						e.handler.Facts = awsfacts.New(ecs.NewFromConfig(e.pcfg), iam.NewFromConfig(e.pcfg))
+						e.handler = guard.New(e.handler.Config, e.pcfg, nil)
 					}
 					out, err := e.handler.OnRegister(ctx, event)
 					if err != nil {

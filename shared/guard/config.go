@@ -33,6 +33,10 @@ type Config struct {
 	// so that ecsguard never reacts to itself (ECSGUARD_ROLE_ARNS,
 	// comma-separated).
 	OwnRoleARNs []string
+	// IndexTable is the DynamoDB table of roles and the revisions that use
+	// them (INDEX_TABLE). Without it, onrolechange scans every ACTIVE
+	// revision on each event.
+	IndexTable string
 }
 
 // ConfigFromEnv reads the settings through getenv (os.Getenv in main, a map
@@ -75,5 +79,6 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			c.OwnRoleARNs = append(c.OwnRoleARNs, arn)
 		}
 	}
+	c.IndexTable = strings.TrimSpace(getenv("INDEX_TABLE"))
 	return c, errors.Join(errs...)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/ecsguard/ecsguard/shared/awsfacts"
+	"github.com/ecsguard/ecsguard/shared/roleuse"
 	"github.com/ecsguard/ecsguard/shared/rules"
 	"github.com/ecsguard/ecsguard/shared/trail"
 )
@@ -25,6 +26,11 @@ type Handler struct {
 	Log    *slog.Logger
 	// Calls, when set, counts the AWS calls of each invocation.
 	Calls *awsfacts.Calls
+	// Index, when set, records each evaluated revision's roles (onregister)
+	// and answers which revisions use a role (onrolechange); without it,
+	// onrolechange falls back to Scan.
+	Index *roleuse.Index
+	Scan  *roleuse.Scan
 }
 
 // OnRegister handles an EventBridge event for an ECS RegisterTaskDefinition
@@ -66,6 +72,15 @@ func (h *Handler) onRegister(ctx context.Context, event json.RawMessage) (Outcom
 	if err != nil {
 		out.Result, out.Reason = ResultFailed, err.Error()
 		return out, &RetryableError{Stage: "load facts", Err: err}
+	}
+	// Index the revision before anything is published, so a failure to do
+	// so is retried with the whole event rather than leaving onrolechange
+	// blind to it.
+	if h.Index != nil && facts.TaskDefinition.Status == "ACTIVE" {
+		if err := h.Index.Record(ctx, facts.TaskDefinition); err != nil {
+			out.Result, out.Reason = ResultFailed, err.Error()
+			return out, &RetryableError{Stage: "index", Err: err}
+		}
 	}
 	facts.Trigger = rules.Trigger{EventID: ch.EventID, EventName: ch.EventName, Actor: ch.Actor}
 	if facts.Account == "" {

@@ -14,12 +14,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	eventstestdata "github.com/ecsguard/ecsguard/events-testdata"
-	"github.com/ecsguard/ecsguard/shared/awsfacts"
 	"github.com/ecsguard/ecsguard/shared/emulator"
 	"github.com/ecsguard/ecsguard/shared/guard"
 	"github.com/ecsguard/ecsguard/shared/rules"
@@ -77,19 +74,11 @@ func setup(t testing.TB, mode string, dryRun bool) *env {
 	t.Cleanup(func() { proxy.Close() })
 	pcfg := cfg.Copy()
 	pcfg.BaseEndpoint = aws.String(proxy.URL())
-	calls := &awsfacts.Calls{}
-	calls.Count(&pcfg)
-	h := &guard.Handler{
-		Facts: awsfacts.New(ecs.NewFromConfig(pcfg), iam.NewFromConfig(pcfg)),
-		SNS:   sns.NewFromConfig(pcfg),
-		ECS:   ecs.NewFromConfig(pcfg),
-		Config: guard.Config{
-			TopicARN: sample.TopicARN, Mode: mode, DryRun: dryRun, EnforceMinSeverity: rules.High,
-			OwnRoleARNs: []string{fmt.Sprintf("arn:aws:iam::%s:role/ecsguard-onregister", sample.Account)},
-		},
-		Log:   slog.New(slog.NewJSONHandler(testWriter{t}, nil)),
-		Calls: calls,
-	}
+	h := guard.New(guard.Config{
+		TopicARN: sample.TopicARN, Mode: mode, DryRun: dryRun, EnforceMinSeverity: rules.High,
+		OwnRoleARNs: []string{fmt.Sprintf("arn:aws:iam::%s:role/ecsguard-onregister", sample.Account)},
+		IndexTable:  sample.IndexTable,
+	}, pcfg, slog.New(slog.NewJSONHandler(testWriter{t}, nil)))
 	return &env{t: t, sample: sample, handler: h, cfg: cfg, pcfg: pcfg, proxy: proxy}
 }
 
@@ -180,6 +169,15 @@ var expectations = map[string]struct {
 	"iam-createpolicyversion-broadens-exec-policy.json":      {guard.ResultDropped, nil},
 	"iam-updateassumerolepolicy-task-role.json":              {guard.ResultDropped, nil},
 	"iam-attachrolepolicy-unrelated-role.json":               {guard.ResultDropped, nil},
+	"iam-detachrolepolicy-exec-policy-from-exec-role.json":   {guard.ResultDropped, nil},
+	"iam-deleterolepolicy-task-role-inline.json":             {guard.ResultDropped, nil},
+	"iam-setdefaultpolicyversion-exec-secrets.json":          {guard.ResultDropped, nil},
+	"iam-putrolepermissionsboundary-task-role.json":          {guard.ResultDropped, nil},
+	"iam-deleterolepermissionsboundary-task-role.json":       {guard.ResultDropped, nil},
+	"iam-createrole-task-role-trusting-account.json":         {guard.ResultDropped, nil},
+	"iam-tagrole-exempt-task-role.json":                      {guard.ResultDropped, nil},
+	"iam-untagrole-task-role.json":                           {guard.ResultDropped, nil},
+	"iam-attachrolepolicy-errorcode.json":                    {guard.ResultDropped, nil},
 }
 
 func TestOnRegisterEveryEvent(t *testing.T) {

@@ -19,6 +19,11 @@ func (h *Handler) publish(ctx context.Context, r rules.Report) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return h.send(ctx, msg)
+}
+
+// send publishes a rendered alert and returns its message id.
+func (h *Handler) send(ctx context.Context, msg alert.Message) (string, error) {
 	attrs := make(map[string]snstypes.MessageAttributeValue, len(msg.Attributes))
 	for k, v := range msg.Attributes {
 		attrs[k] = snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}

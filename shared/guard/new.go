@@ -1,0 +1,36 @@
+package guard
+
+import (
+	"log/slog"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/ecsguard/ecsguard/shared/awsfacts"
+	"github.com/ecsguard/ecsguard/shared/roleuse"
+)
+
+// New builds a handler from its settings and an AWS configuration, once per
+// process: the clients, the facts loader and its cache live across
+// invocations. It counts the AWS calls made through cfg.
+func New(c Config, cfg aws.Config, log *slog.Logger) *Handler {
+	calls := &awsfacts.Calls{}
+	calls.Count(&cfg)
+	ecsClient := ecs.NewFromConfig(cfg)
+	h := &Handler{
+		Facts:  awsfacts.New(ecsClient, iam.NewFromConfig(cfg)),
+		SNS:    sns.NewFromConfig(cfg),
+		ECS:    ecsClient,
+		Config: c,
+		Log:    log,
+		Calls:  calls,
+		Scan:   &roleuse.Scan{ECS: ecsClient},
+	}
+	if c.IndexTable != "" {
+		h.Index = &roleuse.Index{DB: dynamodb.NewFromConfig(cfg), Table: c.IndexTable}
+	}
+	return h
+}
