@@ -49,3 +49,34 @@ func BenchmarkOnRegister(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkOnRoleChange is onrolechange on a task role change
+// (AdministratorAccess attached to web-api-task) and on a policy change
+// reaching two revisions (CreatePolicyVersion), warm, with the role index.
+func BenchmarkOnRoleChange(b *testing.B) {
+	for _, tc := range []struct{ name, file string }{
+		{"attach-to-task-role", "iam-attachrolepolicy-admin-on-task-role.json"},
+		{"policy-version", "iam-createpolicyversion-broadens-exec-policy.json"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			e := setup(b, guard.ModeAlert, false)
+			e.handler.Log = nil
+			e.sweep()
+			event := e.event(tc.file)
+			e.apply(event)
+			ctx := context.Background()
+			if _, err := e.handler.OnRoleChange(ctx, event); err != nil {
+				b.Fatal(err)
+			}
+			var calls int64
+			for b.Loop() {
+				out, err := e.handler.OnRoleChange(ctx, event)
+				if err != nil {
+					b.Fatal(err)
+				}
+				calls += out.Calls
+			}
+			b.ReportMetric(float64(calls)/float64(b.N), "awscalls/op")
+		})
+	}
+}
