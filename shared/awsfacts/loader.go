@@ -37,6 +37,17 @@ func New(ecsClient *ecs.Client, iamClient *iam.Client) *Loader {
 // reason are listed in Facts.Missing; the error is non-nil only for a
 // transient failure. Account and region are taken from the ARN.
 func (l *Loader) TaskDefinitionFacts(ctx context.Context, arn string) (rules.Facts, error) {
+	return l.TaskDefinitionFactsWith(ctx, arn, nil)
+}
+
+// Roles holds roles already loaded in one invocation, by lower-cased name,
+// so that revisions sharing a role read it once. Only roles read whole are
+// kept: one with a fact missing is read again, and reported again.
+type Roles map[string]*rules.Role
+
+// TaskDefinitionFactsWith is [Loader.TaskDefinitionFacts] taking the roles
+// it needs from known, and adding to it those it reads.
+func (l *Loader) TaskDefinitionFactsWith(ctx context.Context, arn string, known Roles) (rules.Facts, error) {
 	f := rules.Facts{Roles: map[string]*rules.Role{}}
 	f.Account, f.Region = accountRegion(arn)
 	out, err := l.ecs.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
@@ -70,9 +81,18 @@ func (l *Loader) TaskDefinitionFacts(ctx context.Context, arn string) (rules.Fac
 			*ref = arn
 			continue
 		}
-		role, missing, err := l.Role(ctx, *ref)
-		if err != nil {
-			return f, err
+		role, missing, err := known.get(name), []rules.FactError(nil), error(nil)
+		if role == nil {
+			if role, missing, err = l.Role(ctx, *ref); err != nil {
+				return f, err
+			}
+			known.Put(role, missing)
+		}
+		if role != nil && strings.HasPrefix(*ref, "arn:") && role.ARN != *ref {
+			// Keyed by the task definition's own reference, as Role does.
+			r := *role
+			r.ARN = *ref
+			role = &r
 		}
 		f.Missing = append(f.Missing, missing...)
 		switch {
@@ -308,4 +328,18 @@ func (l *Loader) PolicyRoles(ctx context.Context, policyARN string) ([]string, e
 		}
 	}
 	return out, nil
+}
+
+func (k Roles) get(name string) *rules.Role {
+	if k == nil {
+		return nil
+	}
+	return k[strings.ToLower(name)]
+}
+
+// Put keeps a role read whole (missing empty).
+func (k Roles) Put(r *rules.Role, missing []rules.FactError) {
+	if k != nil && r != nil && len(missing) == 0 {
+		k[strings.ToLower(r.Name)] = r
+	}
 }

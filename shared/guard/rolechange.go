@@ -105,11 +105,13 @@ func (h *Handler) onRoleChange(ctx context.Context, event []byte) (ChangeOutcome
 	var reports []rules.Report
 	before := map[string][]string{}
 	seen := map[string]bool{}
+	known := awsfacts.Roles{} // each role read once in this invocation
 	for _, name := range roles {
 		role, missing, err := h.Facts.Role(ctx, name)
 		if err != nil {
 			return fail("load facts", err)
 		}
+		known.Put(role, missing)
 		// The secondary role itself, judged by the SR rules.
 		if role != nil && len(rules.SecondaryClasses(role)) > 0 {
 			f := rules.Facts{Account: ch.Account, Region: ch.Region, Trigger: trigger, Role: role, Missing: missing}
@@ -130,7 +132,7 @@ func (h *Handler) onRoleChange(ctx context.Context, event []byte) (ChangeOutcome
 				continue
 			}
 			seen[arn] = true
-			f, err := h.Facts.TaskDefinitionFacts(ctx, arn)
+			f, err := h.Facts.TaskDefinitionFactsWith(ctx, arn, known)
 			if err != nil {
 				return fail("load facts", err)
 			}
