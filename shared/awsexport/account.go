@@ -2,6 +2,7 @@ package awsexport
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -182,7 +183,7 @@ func buildRole(rd roleDetail, policies *policyIndex) (*rules.Role, []rules.FactE
 		}
 	}
 	for _, ip := range rd.InstanceProfileList {
-		r.InstanceProfiles = append(r.InstanceProfiles, ip.InstanceProfileName)
+		r.Uses = append(r.Uses, rules.Use{Kind: rules.UseInstanceProfile, Resource: cmp.Or(ip.Arn, ip.InstanceProfileName)})
 	}
 	return r, missing
 }

@@ -38,7 +38,7 @@ func summary(r *rules.Role) string {
 	for _, k := range slices.Sorted(maps.Keys(r.Tags)) {
 		fmt.Fprintf(&b, "tag %s=%s\n", k, r.Tags[k])
 	}
-	fmt.Fprintf(&b, "profiles %v\n", r.InstanceProfiles)
+	fmt.Fprintf(&b, "uses %v\n", r.Uses)
 	return b.String()
 }
 
@@ -89,7 +89,7 @@ const (
 		"policy arn:aws:iam::111122223333:policy/web-api-secrets {Allow ReadAppSecrets [secretsmanager:GetSecretValue] on [arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/web-api/*]; Allow DecryptAppSecrets [kms:Decrypt] on [arn:aws:kms:us-east-1:111122223333:key/0d9c1f7e-4b1a-4f0e-9c55-6c2f2b8e7a10]}\n" +
 		"attached [" + execPolicy + " arn:aws:iam::111122223333:policy/web-api-secrets]\n" +
 		"boundary arn:aws:iam::111122223333:policy/ecs-workload-boundary {Allow EcsWorkloads not[iam:* organizations:* account:*] on [*]; Deny NoBoundaryRemoval [iam:DeleteRolePermissionsBoundary iam:PutRolePermissionsBoundary] on [*]}\n" +
-		"profiles []\n"
+		"uses []\n"
 )
 
 func TestDecodeAuthorizationDetails(t *testing.T) {
@@ -101,18 +101,18 @@ func TestDecodeAuthorizationDetails(t *testing.T) {
 			"policy inline:uploads-and-queue {Allow Uploads [s3:GetObject s3:PutObject] on [arn:aws:s3:::payments-uploads-111122223333/*]; Allow Queue [sqs:SendMessage sqs:ReceiveMessage sqs:DeleteMessage] on [arn:aws:sqs:us-east-1:111122223333:payments-events]}\n" +
 			"attached []\n" +
 			"tag environment=prod\ntag team=payments\n" +
-			"profiles []\n",
+			"uses []\n",
 		acct + "role/web-api-exec": webAPIExec,
 		acct + "role/ecsEventsRole": "role arn:aws:iam::111122223333:role/ecsEventsRole name=ecsEventsRole path=/\n" +
 			"trust {Allow principal=[events.amazonaws.com] [sts:AssumeRole]}\n" +
 			"policy " + eventsPolicy + " {Allow [ecs:RunTask] on [*]; Allow [iam:PassRole] on [*] if [iam:passedtoservice]; Allow [ecs:TagResource] on [*] if [ecs:createaction]}\n" +
 			"attached [" + eventsPolicy + "]\n" +
-			"profiles []\n",
+			"uses []\n",
 		acct + "role/ecsInstanceRole": "role arn:aws:iam::111122223333:role/ecsInstanceRole name=ecsInstanceRole path=/\n" +
 			"trust {Allow principal=[ec2.amazonaws.com] [sts:AssumeRole]}\n" +
 			"policy " + ec2Policy + " {Allow DescribeEC2Tags [ec2:DescribeTags] on [*]; Allow ECSInstanceManagement [ecs:CreateCluster ecs:DeregisterContainerInstance ecs:DiscoverPollEndpoint ecs:Poll ecs:RegisterContainerInstance ecs:StartTelemetrySession ecs:UpdateContainerInstancesState ecs:Submit*] on [*]; Allow ECRImagePull [ecr:GetAuthorizationToken ecr:BatchCheckLayerAvailability ecr:GetDownloadUrlForLayer ecr:BatchGetImage] on [*]; Allow CloudWatchLogs [logs:CreateLogStream logs:PutLogEvents] on [*]; Allow ECSTagging [ecs:TagResource] on [*] if [ecs:createaction]; Allow ECSTagListing [ecs:ListTagsForResource] on [arn:aws:ecs:*:*:task/*/* arn:aws:ecs:*:*:container-instance/*/*]}\n" +
 			"attached [" + ec2Policy + "]\n" +
-			"profiles [ecsInstanceRole]\n",
+			"uses [{instance-profile arn:aws:iam::111122223333:instance-profile/ecsInstanceRole}]\n",
 	}
 	for arn, w := range want {
 		r, missing := a.Role(arn)

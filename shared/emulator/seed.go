@@ -8,10 +8,16 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
+	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	evtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
+	schedtypes "github.com/aws/aws-sdk-go-v2/service/scheduler/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -33,14 +39,24 @@ type Sample struct {
 	// IndexTable is the DynamoDB table for the role index, created empty:
 	// a sweep (onrolechange on a scheduled event) fills it.
 	IndexTable string
+
+	// What references the secondary roles besides task definitions.
+	Cluster         string // the ECS cluster "prod"
+	EventRule       string // rule nightly-report: runs reports on prod as ecsEventsRole
+	Schedule        string // schedule hourly-payouts: runs payments on prod as ecs-scheduler-runner
+	ScalableTarget  string // service/prod/web-api, registered with ecsAutoscaleRole
+	InstanceProfile string // ecs-hosts, holding the role ecs-hosts
 }
 
 // Trust policies. ACCOUNT is replaced by the account seeded.
 const (
-	trustTasks  = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceAccount":"ACCOUNT"}}}]}`
-	trustEvents = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
-	trustLambda = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
-	trustNotes  = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"sagemaker.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	trustTasks     = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceAccount":"ACCOUNT"}}}]}`
+	trustEvents    = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	trustLambda    = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	trustEC2       = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	trustScheduler = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"scheduler.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceAccount":"ACCOUNT"}}}]}`
+	trustAutoscale = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"application-autoscaling.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	trustNotes     = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"sagemaker.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 )
 
 const (
@@ -48,6 +64,8 @@ const (
 	awsEvents    = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceEventsRole"
 	awsAdmin     = "arn:aws:iam::aws:policy/AdministratorAccess"
 	awsS3Read    = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+	awsForEC2    = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"
+	awsAutoscale = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceAutoscaleRole"
 )
 
 // customerPolicies are the account's own managed policies.
@@ -84,8 +102,19 @@ var sampleRoles = []sampleRole{
 	{name: "payments-exec", trust: trustTasks, managed: []string{awsExecution}},
 	{name: "ecsEventsRole", trust: trustEvents, managed: []string{awsEvents}},
 	{name: "data-science-notebook", trust: trustNotes},
+	// Secondary roles known by what references them (Seed wires the
+	// references): container hosts whose role also reads every bucket
+	// (SR-004), a scheduler role scoped to one family, the legacy
+	// autoscaling role.
+	{name: "ecs-hosts", trust: trustEC2, managed: []string{awsForEC2}, inline: map[string]string{
+		"artifacts": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`,
+	}},
+	{name: "ecs-scheduler-runner", trust: trustScheduler, inline: map[string]string{
+		"run-payments": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecs:RunTask","Resource":"arn:aws:ecs:us-east-1:ACCOUNT:task-definition/payments:*"},{"Effect":"Allow","Action":"iam:PassRole","Resource":["arn:aws:iam::ACCOUNT:role/payments-task","arn:aws:iam::ACCOUNT:role/payments-exec"],"Condition":{"StringEquals":{"iam:PassedToService":"ecs-tasks.amazonaws.com"}}}]}`,
+	}},
+	{name: "ecsAutoscaleRole", trust: trustAutoscale, managed: []string{awsAutoscale}},
 	{name: "ecsguard-onrolechange", trust: trustLambda, inline: map[string]string{
-		"guard": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecs:DescribeTaskDefinition","ecs:ListTaskDefinitions","ecs:DeregisterTaskDefinition","iam:GetRole","iam:GetRolePolicy","iam:ListRolePolicies","iam:ListAttachedRolePolicies","iam:GetPolicy","iam:GetPolicyVersion","iam:ListEntitiesForPolicy"],"Resource":"*"},{"Effect":"Allow","Action":["dynamodb:Query","dynamodb:PutItem","dynamodb:DeleteItem"],"Resource":"arn:aws:dynamodb:us-east-1:ACCOUNT:table/ecsguard-role-index"},{"Effect":"Allow","Action":"sns:Publish","Resource":"arn:aws:sns:us-east-1:ACCOUNT:ecsguard-findings"}]}`,
+		"guard": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecs:DescribeTaskDefinition","ecs:ListTaskDefinitions","ecs:DeregisterTaskDefinition","iam:GetRole","iam:GetRolePolicy","iam:ListRolePolicies","iam:ListAttachedRolePolicies","iam:GetPolicy","iam:GetPolicyVersion","iam:ListEntitiesForPolicy","iam:ListInstanceProfilesForRole","ecs:ListClusters","events:ListEventBuses","events:ListRuleNamesByTarget","events:ListTargetsByRule","scheduler:ListSchedules","scheduler:GetSchedule","application-autoscaling:DescribeScalableTargets"],"Resource":"*"},{"Effect":"Allow","Action":["dynamodb:Query","dynamodb:PutItem","dynamodb:DeleteItem"],"Resource":"arn:aws:dynamodb:us-east-1:ACCOUNT:table/ecsguard-role-index"},{"Effect":"Allow","Action":"sns:Publish","Resource":"arn:aws:sns:us-east-1:ACCOUNT:ecsguard-findings"}]}`,
 	}},
 	{name: "ecsguard-onregister", trust: trustLambda, inline: map[string]string{
 		"guard": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecs:DescribeTaskDefinition","ecs:DeregisterTaskDefinition","iam:GetRole","iam:GetRolePolicy","iam:ListRolePolicies","iam:ListAttachedRolePolicies","iam:GetPolicy","iam:GetPolicyVersion"],"Resource":"*"},{"Effect":"Allow","Action":"dynamodb:PutItem","Resource":"arn:aws:dynamodb:us-east-1:ACCOUNT:table/ecsguard-role-index"},{"Effect":"Allow","Action":"sns:Publish","Resource":"arn:aws:sns:us-east-1:ACCOUNT:ecsguard-findings"}]}`,
@@ -159,6 +188,10 @@ func Seed(ctx context.Context, cfg aws.Config) (Sample, error) {
 		s.TaskDefinitions[aws.ToString(out.TaskDefinition.Family)] = aws.ToString(out.TaskDefinition.TaskDefinitionArn)
 	}
 
+	if err := seedUsage(ctx, cfg, &s); err != nil {
+		return s, err
+	}
+
 	topic, err := sns.NewFromConfig(cfg).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("ecsguard-findings")})
 	if err != nil {
 		return s, fmt.Errorf("seed topic: %w", err)
@@ -179,6 +212,68 @@ func Seed(ctx context.Context, cfg aws.Config) (Sample, error) {
 		return s, fmt.Errorf("seed: %w", err)
 	}
 	return s, nil
+}
+
+// seedUsage creates what references the secondary roles: a cluster, an
+// EventBridge rule and a Scheduler schedule that run tasks on it, an
+// autoscaled service, an instance profile.
+func seedUsage(ctx context.Context, cfg aws.Config, s *Sample) error {
+	ec := ecs.NewFromConfig(cfg)
+	cluster, err := ec.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod")})
+	if err != nil {
+		return fmt.Errorf("seed cluster: %w", err)
+	}
+	s.Cluster = aws.ToString(cluster.Cluster.ClusterArn)
+
+	ev := eventbridge.NewFromConfig(cfg)
+	rule, err := ev.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("nightly-report"), ScheduleExpression: aws.String("cron(0 2 * * ? *)")})
+	if err != nil {
+		return fmt.Errorf("seed rule: %w", err)
+	}
+	s.EventRule = aws.ToString(rule.RuleArn)
+	if _, err := ev.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("nightly-report"), Targets: []evtypes.Target{{
+		Id: aws.String("reports"), Arn: aws.String(s.Cluster), RoleArn: aws.String(s.Roles["ecsEventsRole"]),
+		EcsParameters: &evtypes.EcsParameters{TaskDefinitionArn: aws.String(s.TaskDefinitions["reports"]), TaskCount: aws.Int32(1)},
+	}}}); err != nil {
+		return fmt.Errorf("seed rule target: %w", err)
+	}
+
+	sched, err := scheduler.NewFromConfig(cfg).CreateSchedule(ctx, &scheduler.CreateScheduleInput{
+		Name: aws.String("hourly-payouts"), ScheduleExpression: aws.String("rate(1 hour)"),
+		FlexibleTimeWindow: &schedtypes.FlexibleTimeWindow{Mode: schedtypes.FlexibleTimeWindowModeOff},
+		Target: &schedtypes.Target{
+			Arn: aws.String(s.Cluster), RoleArn: aws.String(s.Roles["ecs-scheduler-runner"]),
+			EcsParameters: &schedtypes.EcsParameters{TaskDefinitionArn: aws.String(s.TaskDefinitions["payments"])},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("seed schedule: %w", err)
+	}
+	s.Schedule = aws.ToString(sched.ScheduleArn)
+
+	if _, err := ec.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("prod"), ServiceName: aws.String("web-api"),
+		TaskDefinition: aws.String(s.TaskDefinitions["web-api"]), DesiredCount: aws.Int32(2)}); err != nil {
+		return fmt.Errorf("seed service: %w", err)
+	}
+	s.ScalableTarget = "service/prod/web-api"
+	if _, err := applicationautoscaling.NewFromConfig(cfg).RegisterScalableTarget(ctx, &applicationautoscaling.RegisterScalableTargetInput{
+		ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceId: aws.String(s.ScalableTarget),
+		ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount, MinCapacity: aws.Int32(2), MaxCapacity: aws.Int32(6),
+		RoleARN: aws.String(s.Roles["ecsAutoscaleRole"]),
+	}); err != nil {
+		return fmt.Errorf("seed scalable target: %w", err)
+	}
+
+	im := iam.NewFromConfig(cfg)
+	profile, err := im.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("ecs-hosts")})
+	if err != nil {
+		return fmt.Errorf("seed instance profile: %w", err)
+	}
+	s.InstanceProfile = aws.ToString(profile.InstanceProfile.Arn)
+	if _, err := im.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String("ecs-hosts"), RoleName: aws.String("ecs-hosts")}); err != nil {
+		return fmt.Errorf("seed instance profile role: %w", err)
+	}
+	return nil
 }
 
 // registration reads the request of a RegisterTaskDefinition event, moved

@@ -60,7 +60,7 @@ func SecondaryClasses(r *Role) []Class {
 	}
 	for _, u := range r.Uses {
 		switch u.Kind {
-		case UseEventsTarget:
+		case UseEventsTarget, UseSchedule:
 			add(ClassEvents)
 		case UseScalableTarget:
 			add(ClassAutoscale)
@@ -86,7 +86,7 @@ func SecondaryClasses(r *Role) []Class {
 	if trusts(principalAutoscale) && (attached(policyAutoscaleRole) || can("ecs:UpdateService")) {
 		add(ClassAutoscale)
 	}
-	if trusts(principalEC2) && len(r.InstanceProfiles) > 0 && (attached(policyForEC2Role) || can("ecs:RegisterContainerInstance")) {
+	if trusts(principalEC2) && r.used(UseInstanceProfile) && (attached(policyForEC2Role) || can("ecs:RegisterContainerInstance")) {
 		add(ClassInstance)
 	}
 	if trusts(principalECS) && attached(policyServiceRole) {
@@ -108,6 +108,11 @@ func SecondaryClasses(r *Role) []Class {
 		add(ClassCodeDeploy)
 	}
 	return out
+}
+
+// used reports whether something of kind k references the role.
+func (r *Role) used(k UseKind) bool {
+	return slices.ContainsFunc(r.Uses, func(u Use) bool { return u.Kind == k })
 }
 
 // trustsService reports whether the trust policy has an Allow statement that

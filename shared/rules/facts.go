@@ -117,17 +117,16 @@ type Role struct {
 	// Boundary is the permissions boundary, nil when none is set.
 	Boundary *iampolicy.Policy
 	Tags     map[string]string
-	// InstanceProfiles lists the instance profiles the role is in.
-	InstanceProfiles []string
 	// Uses says what references the role beyond task definitions, as found
-	// by the loader: EventBridge targets with EcsParameters, scalable targets.
+	// by the loader: EventBridge rules and schedules that run ECS tasks with
+	// it, scalable targets, the instance profiles that hold it.
 	Uses []Use
 }
 
 // Use is a reference to a role from another ECS-related resource.
 type Use struct {
-	Kind     UseKind
-	Resource string // the rule ARN, scalable target id...
+	Kind     UseKind `json:"kind"`
+	Resource string  `json:"resource"` // the rule or schedule ARN, the scalable target's resource id
 }
 
 // UseKind names what references a role.
@@ -135,11 +134,19 @@ type UseKind string
 
 // The references the classifier knows.
 const (
-	UseEventsTarget    UseKind = "events-target"    // EventBridge target with EcsParameters
+	UseEventsTarget    UseKind = "events-target"    // EventBridge rule target with EcsParameters
+	UseSchedule        UseKind = "schedule"         // EventBridge Scheduler schedule with EcsParameters
 	UseScalableTarget  UseKind = "scalable-target"  // Application Auto Scaling ECS service
 	UseCodeDeployGroup UseKind = "codedeploy-group" // CodeDeploy ECS deployment group
 	UseServiceRole     UseKind = "ecs-service-role" // CreateService "role"
+	UseInstanceProfile UseKind = "instance-profile" // an EC2 instance profile holds the role
 )
+
+// Trusts reports whether the role's trust policy lets the service principal
+// (such as "events.amazonaws.com") assume it.
+func (r *Role) Trusts(service string) bool {
+	return r != nil && trustsService(r.Trust, service)
+}
 
 // ServiceLinked reports whether the role is an AWS service-linked role,
 // which ecsguard never flags: AWS owns its policies.

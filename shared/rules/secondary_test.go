@@ -44,7 +44,10 @@ type secondaryCase struct {
 
 func TestSecondaryRoleRules(t *testing.T) {
 	t.Parallel()
-	withProfile := func(r *rules.Role) *rules.Role { r.InstanceProfiles = []string{"ecsInstanceProfile"}; return r }
+	withProfile := func(r *rules.Role) *rules.Role {
+		r.Uses = []rules.Use{{Kind: rules.UseInstanceProfile, Resource: "arn:aws:iam::111122223333:instance-profile/ecsInstanceProfile"}}
+		return r
+	}
 	tests := []secondaryCase{
 		{"sr001-managed-events-role-passrole-medium", func(t testing.TB) *rules.Role { return role(t, roleARN+"ecsEventsRole", trustEvents, eventsManaged) }, "SR-001", rules.Medium, "limited to ecs-tasks"},
 		{"sr001-managed-events-role-runtask-low", func(t testing.TB) *rules.Role { return role(t, roleARN+"ecsEventsRole", trustEvents, eventsManaged) }, "SR-001", rules.Low, "ecs:RunTask"},
