@@ -25,10 +25,16 @@ type Change struct {
 	// Reports holds one report per affected subject (task definition or
 	// secondary role), each with its own Action.
 	Reports []rules.Report
-	// Before holds, per subject ARN, the unsuppressed rule IDs found before
-	// the change, when known. A subject absent from it has no known prior
-	// state; a subject present with no rules had none.
-	Before map[string][]string
+	// Before holds, per subject ARN, the unsuppressed findings before the
+	// change, when known. A subject absent from it has no known prior
+	// state; a subject present with none had none. A finding now is new
+	// when there was none of its rule at its severity or above: a rule
+	// that fired LOW before and fires HIGH now is new.
+	Before map[string][]rules.Finding
+	// UsedBy holds, per secondary role ARN, what references the role
+	// besides task definitions: the EventBridge rules, schedules, scalable
+	// targets and instance profiles that a change to it reaches.
+	UsedBy map[string][]rules.Use
 }
 
 // ChangeSchemaVersion is the version of the [ChangeDocument] JSON.
@@ -42,10 +48,14 @@ type ChangeDocument struct {
 	Change        ChangeEvent    `json:"change"`
 	Reports       []rules.Report `json:"reports"`
 	// NewFindings maps the ARN of each subject whose state before the
-	// change is known to the unsuppressed rules found now and not before,
-	// sorted; [] when the change brought none. A subject absent from it
-	// has no known prior state.
+	// change is known to the rules of the unsuppressed findings the change
+	// brought (a rule new, or at a higher severity than before), sorted;
+	// [] when it brought none. A subject absent from it has no known prior
+	// state.
 	NewFindings map[string][]string `json:"newFindings"`
+	// UsedBy maps the ARN of each secondary role among the subjects to
+	// what references it besides task definitions; {} when none is known.
+	UsedBy map[string][]rules.Use `json:"usedBy"`
 }
 
 // ChangeEvent is the IAM change of a [ChangeDocument].
@@ -159,9 +169,15 @@ func (cv *changeView) document(reports []rules.Report) ChangeDocument {
 		},
 		Reports:     reports,
 		NewFindings: map[string][]string{},
+		UsedBy:      map[string][]rules.Use{},
 	}
 	if d.Change.Roles == nil {
 		d.Change.Roles = []string{}
+	}
+	for _, r := range c.Reports {
+		if u := c.UsedBy[r.Subject.ARN]; len(u) > 0 {
+			d.UsedBy[r.Subject.ARN] = u
+		}
 	}
 	for i, r := range c.Reports {
 		if !cv.subjects[i].known {
@@ -171,8 +187,10 @@ func (cv *changeView) document(reports []rules.Report) ChangeDocument {
 		if ids == nil {
 			ids = []string{}
 		}
-		for id := range cv.subjects[i].isNew {
-			ids = append(ids, id)
+		for _, f := range cv.views[i].open {
+			if cv.subjects[i].isNew(f) {
+				ids = append(ids, f.Rule)
+			}
 		}
 		slices.Sort(ids)
 		d.NewFindings[r.Subject.ARN] = slices.Compact(ids)
@@ -209,15 +227,8 @@ func newChangeView(c Change) *changeView {
 		v := newView(r)
 		cv.views = append(cv.views, v)
 		cv.highest = max(cv.highest, r.Highest())
-		s := section{}
-		if before, ok := c.Before[r.Subject.ARN]; ok {
-			s.known, s.isNew = true, map[string]bool{}
-			for _, f := range v.open {
-				if !slices.Contains(before, f.Rule) {
-					s.isNew[f.Rule] = true
-				}
-			}
-		}
+		s := section{usedBy: c.UsedBy[r.Subject.ARN]}
+		s.before, s.known = c.Before[r.Subject.ARN]
 		cv.subjects = append(cv.subjects, s)
 		cv.order = append(cv.order, i)
 	}

@@ -20,6 +20,7 @@ const (
 	reportsARN     = "arn:aws:ecs:us-east-1:111122223333:task-definition/reports:3"
 	reportsExecARN = "arn:aws:iam::111122223333:role/reports-exec"
 	eventsRoleARN  = "arn:aws:iam::111122223333:role/ecsEventsRole"
+	nightlyRuleARN = "arn:aws:events:us-east-1:111122223333:rule/nightly-report"
 	execSecretsARN = "arn:aws:iam::111122223333:policy/web-api-exec-secrets"
 	// execSecretsAny is the new default version of web-api-exec-secrets:
 	// every secret instead of the service's own.
@@ -70,13 +71,13 @@ func reports(t testing.TB) rules.Facts {
 
 // changed evaluates facts before and after change, as onrolechange does,
 // and returns the report after, with trigger and action set, and the
-// unsuppressed rules before.
-func changed(t testing.TB, f rules.Facts, trigger rules.Trigger, action rules.Action, change func(f *rules.Facts)) (rules.Report, []string) {
+// unsuppressed findings before.
+func changed(t testing.TB, f rules.Facts, trigger rules.Trigger, action rules.Action, change func(f *rules.Facts)) (rules.Report, []rules.Finding) {
 	t.Helper()
-	var before []string
+	var before []rules.Finding
 	for _, fd := range rules.Evaluate(f).Findings {
-		if !fd.Suppressed && !slices.Contains(before, fd.Rule) {
-			before = append(before, fd.Rule)
+		if !fd.Suppressed {
+			before = append(before, fd)
 		}
 	}
 	change(&f)
@@ -92,7 +93,7 @@ func attachAdmin(t testing.TB, action rules.Action) alert.Change {
 	trigger := changeTrigger("AttachRolePolicy")
 	c := alert.Change{
 		EventID: trigger.EventID, EventName: trigger.EventName, Actor: trigger.Actor, Account: account, Region: region,
-		Role: "web-api-task", Policy: policyAdmin, Roles: []string{"web-api-task"}, Before: map[string][]string{},
+		Role: "web-api-task", Policy: policyAdmin, Roles: []string{"web-api-task"}, Before: map[string][]rules.Finding{},
 	}
 	for _, f := range []rules.Facts{webAPI(t), worker(t)} {
 		r, before := changed(t, f, trigger, action, func(f *rules.Facts) { addPolicy(t, f, taskARN, policyAdmin+"|"+adminPolicy) })
@@ -138,12 +139,41 @@ var changeCases = []changeCase{
 			return alert.Change{
 				EventID: trigger.EventID, EventName: trigger.EventName, Actor: trigger.Actor, Account: account, Region: region,
 				Role: "ecsEventsRole", Policy: "run-any-task", Roles: []string{"ecsEventsRole"},
-				Reports: []rules.Report{r}, Before: map[string][]string{r.Subject.ARN: before},
+				Reports: []rules.Report{r}, Before: map[string][]rules.Finding{r.Subject.ARN: before},
+				UsedBy: map[string][]rules.Use{r.Subject.ARN: {{Kind: rules.UseEventsTarget, Resource: nightlyRuleARN}}},
 			}
 		},
 		subject:     "[HIGH] ecsguard: PutRolePolicy on ecsEventsRole affects ecsEventsRole",
 		newFindings: map[string][]string{eventsRoleARN: {"SR-001"}},
-		email:       []string{"NEW [HIGH] SR-001", "NEW [LOW] SR-001", "FINDINGS (2, 2 new)"},
+		email:       []string{"NEW [HIGH] SR-001", "NEW [LOW] SR-001", "FINDINGS (2, 2 new)", "Used by:         - EventBridge rule\n                   " + nightlyRuleARN},
+	},
+	// The same rule at a higher severity is new; at the same severity it
+	// is not.
+	{
+		name: "change-severity-raised",
+		change: func(t testing.TB) alert.Change {
+			trigger := changeTrigger("PutRolePolicy")
+			f := rules.Facts{Account: account, Region: region, Role: role(t, eventsRoleARN, trustEvents)}
+			r, _ := changed(t, f, trigger, rules.Action{Type: "none", Reason: noEnforceOnChange}, func(f *rules.Facts) {
+				f.Role.Policies = append(f.Role.Policies, role(t, eventsRoleARN, trustEvents, eventsPassAny).Policies[0])
+			})
+			var before []rules.Finding
+			for _, f := range r.Findings {
+				if f.Rule == "SR-001" && f.Severity == rules.Low {
+					before = append(before, f)
+				}
+			}
+			if len(before) != 1 {
+				t.Fatalf("findings = %+v, want one SR-001 LOW", r.Findings)
+			}
+			return alert.Change{
+				EventID: trigger.EventID, EventName: trigger.EventName, Actor: trigger.Actor, Account: account, Region: region,
+				Role: "ecsEventsRole", Policy: "run-any-task", Roles: []string{"ecsEventsRole"},
+				Reports: []rules.Report{r}, Before: map[string][]rules.Finding{r.Subject.ARN: before},
+			}
+		},
+		newFindings: map[string][]string{eventsRoleARN: {"SR-001"}},
+		email:       []string{"NEW [HIGH] SR-001", "\n[LOW] SR-001", "FINDINGS (2, 1 new)"},
 	},
 	{
 		name: "change-createpolicyversion-two-roles", golden: true,
@@ -218,7 +248,7 @@ var changeCases = []changeCase{
 		change: func(t testing.TB) alert.Change {
 			c := attachAdmin(t, rules.Action{Type: "none", Reason: noEnforceOnChange})
 			c.Reports = c.Reports[:1]
-			c.Before = map[string][]string{tdARN: {"TD-008", "TD-011"}}
+			c.Before = map[string][]rules.Finding{tdARN: c.Reports[0].Findings}
 			return c
 		},
 		newFindings: map[string][]string{tdARN: {}},
@@ -280,7 +310,7 @@ var changeCases = []changeCase{
 func hugeChange(n, findings, size int) alert.Change {
 	c := alert.Change{
 		EventID: "c41d7e0a-5f62-4b8e-9d13-7a2e6b0f9c55", EventName: "CreatePolicyVersion", Actor: "arn:aws:iam::111122223333:user/alice",
-		Account: account, Region: region, Policy: "arn:aws:iam::111122223333:policy/shared-everything", Before: map[string][]string{},
+		Account: account, Region: region, Policy: "arn:aws:iam::111122223333:policy/shared-everything", Before: map[string][]rules.Finding{},
 	}
 	for i := range n {
 		r := huge(findings, size)

@@ -92,7 +92,7 @@ func (cv *changeView) subjectLine(i int) string {
 			continue
 		}
 		id := orNone(oneLine(f.Rule))
-		if s.known && s.isNew[f.Rule] {
+		if s.isNew(f) {
 			id += " (new)"
 		}
 		if !slices.Contains(ids, id) {
@@ -221,7 +221,7 @@ func (cv *changeView) notification(subjects, findings int) chatNotification {
 			}
 			listed++
 			fmt.Fprintf(&b, "• *[%s] %s* %s", f.Severity, oneLine(f.Rule), oneLine(f.Title))
-			if s.known && s.isNew[f.Rule] {
+			if s.isNew(f) {
 				b.WriteString(" _(new)_")
 			}
 			b.WriteString("\n")

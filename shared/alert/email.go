@@ -36,10 +36,33 @@ type section struct {
 	// context adds the account, region and trigger, which a change alert
 	// gives once for all its subjects instead.
 	context bool
-	// known says the rules found before the change are known; then isNew
-	// holds the rules the change brought, and the text marks them NEW.
-	known bool
-	isNew map[string]bool
+	// known says the findings before the change are known: before holds
+	// them, and the text marks NEW those the change brought.
+	known  bool
+	before []rules.Finding
+	// usedBy is what references a secondary role besides task definitions.
+	usedBy []rules.Use
+}
+
+// useText names what references a role: "EventBridge rule arn:...".
+func useText(u rules.Use) string {
+	kind := map[rules.UseKind]string{
+		rules.UseEventsTarget:    "EventBridge rule",
+		rules.UseSchedule:        "EventBridge Scheduler schedule",
+		rules.UseScalableTarget:  "Application Auto Scaling target",
+		rules.UseInstanceProfile: "instance profile",
+		rules.UseCodeDeployGroup: "CodeDeploy deployment group",
+		rules.UseServiceRole:     "ECS service",
+	}[u.Kind]
+	return cmp.Or(kind, oneLine(string(u.Kind))) + " " + orNone(oneLine(u.Resource))
+}
+
+// isNew reports whether the change brought f: the state before is known
+// and held no unsuppressed finding of f's rule at f's severity or above.
+func (s section) isNew(f rules.Finding) bool {
+	return s.known && !slices.ContainsFunc(s.before, func(b rules.Finding) bool {
+		return !b.Suppressed && b.Rule == f.Rule && b.Severity >= f.Severity
+	})
 }
 
 // subjectText writes a subject's fields and findings: everything of
@@ -47,6 +70,17 @@ type section struct {
 func subjectText(b *strings.Builder, v view, limit int, s section) {
 	r := v.r
 	field(b, v.kind+":", orNone(oneLine(r.Subject.ARN)))
+	for i, u := range s.usedBy {
+		label := ""
+		if i == 0 {
+			label = "Used by:"
+		}
+		if i == limit {
+			item(b, label, fmt.Sprintf("… %d more in the report", len(s.usedBy)-limit))
+			break
+		}
+		item(b, label, useText(u))
+	}
 	if s.context {
 		field(b, "Account:", orNone(oneLine(r.Account)))
 		field(b, "Region:", orNone(oneLine(r.Region)))
@@ -62,7 +96,7 @@ func subjectText(b *strings.Builder, v view, limit int, s section) {
 	if s.known {
 		var ids []string
 		for _, f := range v.open {
-			if s.isNew[f.Rule] {
+			if s.isNew(f) {
 				newOpen++
 				if id := oneLine(f.Rule); !slices.Contains(ids, id) {
 					ids = append(ids, id)
@@ -116,7 +150,7 @@ func subjectText(b *strings.Builder, v view, limit int, s section) {
 			}
 			b.WriteString("\n")
 			mark := ""
-			if s.known && s.isNew[f.Rule] {
+			if s.isNew(f) {
 				mark = "NEW "
 			}
 			findingText(b, f, mark)

@@ -31,6 +31,11 @@ type Handler struct {
 	// onrolechange falls back to Scan.
 	Index *roleuse.Index
 	Scan  *roleuse.Scan
+	// Uses, when set, finds what references a changed role besides task
+	// definitions (onrolechange): EventBridge rules and schedules, scalable
+	// targets, instance profiles. Without it, secondary roles are known by
+	// trust and name only.
+	Uses *awsfacts.UseFinder
 }
 
 // OnRegister handles an EventBridge event for an ECS RegisterTaskDefinition

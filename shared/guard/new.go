@@ -28,6 +28,7 @@ func New(c Config, cfg aws.Config, log *slog.Logger) *Handler {
 		Log:    log,
 		Calls:  calls,
 		Scan:   &roleuse.Scan{ECS: ecsClient},
+		Uses:   awsfacts.NewUseFinder(cfg),
 	}
 	if c.IndexTable != "" {
 		h.Index = &roleuse.Index{DB: dynamodb.NewFromConfig(cfg), Table: c.IndexTable}

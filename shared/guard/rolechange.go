@@ -43,7 +43,8 @@ type SubjectOutcome struct {
 	Complete bool         `json:"complete"`
 	Highest  string       `json:"highest,omitempty"`
 	Rules    []string     `json:"rules,omitempty"`
-	New      []string     `json:"new,omitempty"` // rules the change brought, when the state before is known
+	New      []string     `json:"new,omitempty"`    // rules the change brought or raised, when the state before is known
+	UsedBy   []rules.Use  `json:"usedBy,omitempty"` // a secondary role's EventBridge rules, schedules, scalable targets, instance profiles
 	Action   rules.Action `json:"action"`
 }
 
@@ -103,22 +104,39 @@ func (h *Handler) onRoleChange(ctx context.Context, event []byte) (ChangeOutcome
 	trigger := rules.Trigger{EventID: ch.EventID, EventName: ch.EventName, Actor: ch.Actor}
 	enforce := h.Config.Mode == ModeEnforce && h.Config.EnforceOnRoleChange
 	var reports []rules.Report
-	before := map[string][]string{}
+	before := map[string][]rules.Finding{}
+	usedBy := map[string][]rules.Use{}
 	seen := map[string]bool{}
 	known := awsfacts.Roles{} // each role read once in this invocation
+	var uses *awsfacts.UseLookup
+	if h.Uses != nil {
+		uses = h.Uses.Begin()
+	}
 	for _, name := range roles {
 		role, missing, err := h.Facts.Role(ctx, name)
 		if err != nil {
 			return fail("load facts", err)
 		}
 		known.Put(role, missing)
+		// What references the role besides task definitions: it can make
+		// the role a secondary one, and the alert names it.
+		if role != nil && uses != nil {
+			m, err := uses.Fill(ctx, role)
+			if err != nil {
+				return fail("find role uses", err)
+			}
+			missing = append(missing, m...)
+		}
 		// The secondary role itself, judged by the SR rules.
 		if role != nil && len(rules.SecondaryClasses(role)) > 0 {
 			f := rules.Facts{Account: ch.Account, Region: ch.Region, Trigger: trigger, Role: role, Missing: missing}
 			r := rules.Evaluate(f)
 			if b, ok := beforeChange(ch, role); ok {
 				f.Role = b
-				before[r.Subject.ARN] = unsuppressed(rules.Evaluate(f))
+				before[r.Subject.ARN] = openFindings(rules.Evaluate(f))
+			}
+			if len(role.Uses) > 0 {
+				usedBy[r.Subject.ARN] = role.Uses
 			}
 			reports = append(reports, r)
 		}
@@ -146,7 +164,7 @@ func (h *Handler) onRoleChange(ctx context.Context, event []byte) (ChangeOutcome
 				if b, ok := beforeChange(ch, role); ok {
 					bf := f
 					bf.Roles = maps(f.Roles, role.ARN, b)
-					before[r.Subject.ARN] = unsuppressed(rules.Evaluate(bf))
+					before[r.Subject.ARN] = openFindings(rules.Evaluate(bf))
 				}
 			}
 			if r.Action, err = h.enforce(ctx, r, enforce); err != nil {
@@ -159,16 +177,12 @@ func (h *Handler) onRoleChange(ctx context.Context, event []byte) (ChangeOutcome
 	out.Result = ResultEvaluated
 	var alerting []rules.Report
 	for _, r := range reports {
-		s := SubjectOutcome{ARN: r.Subject.ARN, Type: r.Subject.Type, Complete: r.Complete, Action: r.Action, Rules: unsuppressed(r)}
+		s := SubjectOutcome{ARN: r.Subject.ARN, Type: r.Subject.Type, Complete: r.Complete, Action: r.Action, Rules: unsuppressed(r), UsedBy: usedBy[r.Subject.ARN]}
 		if hs := r.Highest(); hs > 0 {
 			s.Highest = hs.String()
 		}
 		if b, ok := before[r.Subject.ARN]; ok {
-			for _, id := range s.Rules {
-				if !slices.Contains(b, id) {
-					s.New = append(s.New, id)
-				}
-			}
+			s.New = brought(openFindings(r), b)
 		}
 		out.Findings += countUnsuppressed(r)
 		out.Subjects = append(out.Subjects, s)
@@ -184,7 +198,7 @@ func (h *Handler) onRoleChange(ctx context.Context, event []byte) (ChangeOutcome
 	}
 	msg, err := alert.RenderChange(alert.Change{
 		EventID: ch.EventID, EventName: ch.EventName, Actor: ch.Actor, Account: ch.Account, Region: ch.Region,
-		Role: ch.RoleName, Policy: cmpOr(ch.PolicyARN, ch.PolicyName), Roles: roles, Reports: alerting, Before: before,
+		Role: ch.RoleName, Policy: cmpOr(ch.PolicyARN, ch.PolicyName), Roles: roles, Reports: alerting, Before: before, UsedBy: usedBy,
 	})
 	if err != nil {
 		return fail("publish alert", err)
@@ -234,6 +248,30 @@ func unsuppressed(r rules.Report) []string {
 	var ids []string
 	for _, f := range r.Findings {
 		if !f.Suppressed && !slices.Contains(ids, f.Rule) {
+			ids = append(ids, f.Rule)
+		}
+	}
+	return ids
+}
+
+// openFindings is the report's unsuppressed findings.
+func openFindings(r rules.Report) []rules.Finding {
+	var out []rules.Finding
+	for _, f := range r.Findings {
+		if !f.Suppressed {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// brought lists the rules of the findings in now that before had no
+// finding of at their severity or above, as the alert marks them new.
+func brought(now, before []rules.Finding) []string {
+	var ids []string
+	for _, f := range now {
+		raised := !slices.ContainsFunc(before, func(b rules.Finding) bool { return b.Rule == f.Rule && b.Severity >= f.Severity })
+		if raised && !slices.Contains(ids, f.Rule) {
 			ids = append(ids, f.Rule)
 		}
 	}

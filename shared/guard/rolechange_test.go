@@ -274,3 +274,109 @@ func TestRoleChangeFailures(t *testing.T) {
 		t.Fatalf("publish denied: err = %v", err)
 	}
 }
+
+// onRole is the corpus event file with its role name replaced.
+func (e *env) onRole(file, role string) []byte {
+	e.t.Helper()
+	var ev map[string]any
+	if err := json.Unmarshal(e.event(file), &ev); err != nil {
+		e.t.Fatal(err)
+	}
+	ev["detail"].(map[string]any)["requestParameters"].(map[string]any)["roleName"] = role
+	b, err := json.Marshal(ev)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return b
+}
+
+// A change to a secondary role names what uses it, in the outcome and in
+// the alert.
+func TestRoleChangeNamesWhatUsesTheRole(t *testing.T) {
+	t.Parallel()
+	e := setup(t, guard.ModeAlert, false)
+	event := e.event("iam-putrolepolicy-events-role-passrole.json")
+	e.apply(event)
+	out, err := e.handler.OnRoleChange(context.Background(), event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []rules.Use{{Kind: rules.UseEventsTarget, Resource: e.sample.EventRule}}
+	if len(out.Subjects) != 1 || !slices.Equal(out.Subjects[0].UsedBy, want) {
+		t.Fatalf("subjects = %+v, want ecsEventsRole used by %v", out.Subjects, want)
+	}
+	alerts := e.alerts()
+	if len(alerts) != 1 {
+		t.Fatalf("%d alerts", len(alerts))
+	}
+	d := alerts[0].change(t)
+	if got := d.UsedBy[e.sample.Roles["ecsEventsRole"]]; !slices.Equal(got, want) {
+		t.Errorf("alert usedBy = %v, want %v", d.UsedBy, want)
+	}
+}
+
+// ecs-hosts is an ECS instance role only because an instance profile holds
+// it: without the lookup of uses, a change to it touches nothing of ECS;
+// with it, the change is judged by SR-004 and the alert names the profile.
+func TestRoleChangeInstanceRoleKnownByProfile(t *testing.T) {
+	t.Parallel()
+	for _, lookup := range []bool{false, true} {
+		e := setup(t, guard.ModeAlert, false)
+		if !lookup {
+			e.handler.Uses = nil
+		}
+		event := e.onRole("iam-attachrolepolicy-admin-on-task-role.json", "ecs-hosts")
+		e.apply(event)
+		out, err := e.handler.OnRoleChange(context.Background(), event)
+		if err != nil {
+			t.Fatal(err)
+		}
+		alerts := e.alerts()
+		if !lookup {
+			if len(out.Subjects) != 0 || len(alerts) != 0 {
+				t.Errorf("without the lookup: subjects %+v, %d alerts", out.Subjects, len(alerts))
+			}
+			continue
+		}
+		if len(out.Subjects) != 1 || out.Subjects[0].Highest != "HIGH" || !slices.Contains(out.Subjects[0].Rules, "SR-004") {
+			t.Fatalf("subjects = %+v, want ecs-hosts with SR-004 HIGH", out.Subjects)
+		}
+		if len(alerts) != 1 {
+			t.Fatalf("%d alerts", len(alerts))
+		}
+		want := []rules.Use{{Kind: rules.UseInstanceProfile, Resource: e.sample.InstanceProfile}}
+		if got := alerts[0].change(t).UsedBy[e.sample.Roles["ecs-hosts"]]; !slices.Equal(got, want) {
+			t.Errorf("alert usedBy = %v, want %v", got, want)
+		}
+	}
+}
+
+// A use that cannot be read for lack of permission leaves the verdict on
+// the role incomplete, and alerted; one that stays throttled fails the
+// invocation, to be retried.
+func TestRoleChangeUseLookupFailures(t *testing.T) {
+	t.Parallel()
+	e := setup(t, guard.ModeAlert, false)
+	event := e.event("iam-putrolepolicy-events-role-passrole.json")
+	e.apply(event)
+	e.proxy.Fail("ListRuleNamesByTarget", -1, emulator.AccessDenied)
+	out, err := e.handler.OnRoleChange(context.Background(), event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Subjects) != 1 || out.Subjects[0].Complete || !out.Alerted {
+		t.Fatalf("outcome = %+v, want ecsEventsRole incomplete and alerted", out)
+	}
+	r := e.alerts()[0].change(t).Reports[0]
+	if len(r.Errors) != 1 || !strings.Contains(r.Errors[0], "EventBridge targets") || !strings.Contains(r.Errors[0], "AccessDenied") {
+		t.Errorf("report errors = %v", r.Errors)
+	}
+
+	e.proxy.Reset()
+	e.proxy.Fail("ListEventBuses", -1, emulator.Throttling)
+	_, err = e.handler.OnRoleChange(context.Background(), event)
+	var re *guard.RetryableError
+	if !errors.As(err, &re) || re.Stage != "find role uses" {
+		t.Fatalf("throttled: err = %v", err)
+	}
+}
