@@ -322,6 +322,9 @@ func (d *demo) readAlerts(ctx context.Context) error {
 				if len(doc.Reports) > 1 || doc.Change.EventName != "" {
 					fmt.Fprintf(d.w, "    %s\n", r.Subject.ARN)
 				}
+				for _, u := range doc.UsedBy[r.Subject.ARN] {
+					fmt.Fprintf(d.w, "    used by %s %s\n", u.Kind, u.Resource)
+				}
 				for _, f := range r.Findings {
 					if f.Suppressed {
 						continue

@@ -37,6 +37,7 @@ func TestDemo(t *testing.T) {
 		"[CRITICAL] ecsguard: AttachRolePolicy on web-api-task affects 1 task definition",
 		"CRITICAL TD-008 task role allows all actions, or a whole service, on every resource (new)",
 		"[HIGH] ecsguard: PutRolePolicy on ecsEventsRole affects ecsEventsRole",
+		"used by events-target arn:aws:events:us-east-1:111122223333:rule/nightly-report",
 		"iam-attachrolepolicy-unrelated-role           evaluated  data-science-notebook  -              0         -       -",
 	} {
 		if !strings.Contains(text, s) {

@@ -51,12 +51,14 @@ func BenchmarkOnRegister(b *testing.B) {
 }
 
 // BenchmarkOnRoleChange is onrolechange on a task role change
-// (AdministratorAccess attached to web-api-task) and on a policy change
-// reaching two revisions (CreatePolicyVersion), warm, with the role index.
+// (AdministratorAccess attached to web-api-task), on a policy change
+// reaching two revisions (CreatePolicyVersion) and on an events role used
+// by one EventBridge rule, warm, with the role index.
 func BenchmarkOnRoleChange(b *testing.B) {
 	for _, tc := range []struct{ name, file string }{
 		{"attach-to-task-role", "iam-attachrolepolicy-admin-on-task-role.json"},
 		{"policy-version", "iam-createpolicyversion-broadens-exec-policy.json"},
+		{"events-role", "iam-putrolepolicy-events-role-passrole.json"},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			e := setup(b, guard.ModeAlert, false)
