@@ -53,7 +53,7 @@ func (l *Loader) TaskDefinitionFactsWith(ctx context.Context, arn string, known 
 	out, err := l.ecs.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
 		TaskDefinition: aws.String(arn),
 		Include:        []ecstypes.TaskDefinitionField{ecstypes.TaskDefinitionFieldTags},
-	})
+	}, InRegionOf(arn))
 	if err != nil {
 		if !Permanent(err) {
 			return f, fmt.Errorf("task definition %s: %w", arn, err)
@@ -108,6 +108,18 @@ func (l *Loader) TaskDefinitionFactsWith(ctx context.Context, arn string, known 
 }
 
 // partition is the partition of an ARN, aws when it has none.
+// InRegionOf sends an ECS call to the region of the resource arn names: a
+// deployment in one region receives the events of the others, forwarded to
+// its bus. A name without a region keeps the client's.
+func InRegionOf(arn string) func(*ecs.Options) {
+	_, region := accountRegion(arn)
+	return func(o *ecs.Options) {
+		if region != "" {
+			o.Region = region
+		}
+	}
+}
+
 func partition(arn string) string {
 	if p := strings.SplitN(arn, ":", 3); len(p) == 3 && p[0] == "arn" && p[1] != "" {
 		return p[1]

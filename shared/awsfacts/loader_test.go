@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/ecsguard/ecsguard/shared/awsfacts"
@@ -259,5 +260,32 @@ func TestPermanent(t *testing.T) {
 	t.Parallel()
 	if awsfacts.Permanent(errors.New("plain")) || awsfacts.Permanent(context.DeadlineExceeded) {
 		t.Fatal("a non-API error is permanent")
+	}
+}
+
+// A revision of another region, whose event reached this region's bus, is
+// read in its own region.
+func TestTaskDefinitionOfAnotherRegion(t *testing.T) {
+	t.Parallel()
+	sample, loader, _, cfg := account(t, nil)
+	ctx := context.Background()
+	other := cfg.Copy()
+	other.Region = "eu-west-1"
+	out, err := ecs.NewFromConfig(other).RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
+		Family:           aws.String("eu-api"),
+		TaskRoleArn:      aws.String(sample.Roles["web-api-task"]),
+		ExecutionRoleArn: aws.String(sample.Roles["web-api-exec"]),
+		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("api"), Image: aws.String("public.ecr.aws/docker/library/busybox:1.36"), Memory: aws.Int32(128)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(out.TaskDefinition.TaskDefinitionArn)
+	if !strings.Contains(arn, ":eu-west-1:") {
+		t.Fatalf("arn = %s", arn)
+	}
+	f, err := loader.TaskDefinitionFacts(ctx, arn)
+	if err != nil || len(f.Missing) != 0 || f.TaskDefinition.Family != "eu-api" || f.Region != "eu-west-1" {
+		t.Fatalf("facts of %s: %+v, missing %v, err %v", arn, f.TaskDefinition, f.Missing, err)
 	}
 }

@@ -31,7 +31,7 @@ func (h *Handler) enforce(ctx context.Context, r rules.Report, enabled bool) (ru
 	if h.Config.DryRun {
 		return rules.Action{Type: "deregister", Result: "would deregister (dry run)", Reason: reason}, nil
 	}
-	_, err := h.ECS.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(r.Subject.ARN)})
+	_, err := h.ECS.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(r.Subject.ARN)}, awsfacts.InRegionOf(r.Subject.ARN))
 	switch {
 	case err == nil:
 		return rules.Action{Type: "deregister", Result: "deregistered", Reason: reason}, nil
