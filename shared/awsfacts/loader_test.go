@@ -272,9 +272,9 @@ func TestTaskDefinitionOfAnotherRegion(t *testing.T) {
 	other := cfg.Copy()
 	other.Region = "eu-west-1"
 	out, err := ecs.NewFromConfig(other).RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
-		Family:           aws.String("eu-api"),
-		TaskRoleArn:      aws.String(sample.Roles["web-api-task"]),
-		ExecutionRoleArn: aws.String(sample.Roles["web-api-exec"]),
+		Family:               aws.String("eu-api"),
+		TaskRoleArn:          aws.String(sample.Roles["web-api-task"]),
+		ExecutionRoleArn:     aws.String(sample.Roles["web-api-exec"]),
 		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("api"), Image: aws.String("public.ecr.aws/docker/library/busybox:1.36"), Memory: aws.Int32(128)}},
 	})
 	if err != nil {
