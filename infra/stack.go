@@ -1,0 +1,324 @@
+package main
+
+import (
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awschatbot"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// StackProps configures the home stack.
+type StackProps struct {
+	awscdk.StackProps
+	Settings Settings
+}
+
+// The event patterns of SPEC §1. Only successful calls: a failed one
+// changed nothing.
+var (
+	ecsPattern = &awsevents.EventPattern{
+		Source:     jsii.Strings("aws.ecs"),
+		DetailType: jsii.Strings("AWS API Call via CloudTrail"),
+		Detail: &map[string]any{
+			"eventSource": []string{"ecs.amazonaws.com"},
+			"eventName":   []string{"RegisterTaskDefinition"},
+			"errorCode":   []any{map[string]bool{"exists": false}},
+		},
+	}
+	iamPattern = &awsevents.EventPattern{
+		Source:     jsii.Strings("aws.iam"),
+		DetailType: jsii.Strings("AWS API Call via CloudTrail"),
+		Detail: &map[string]any{
+			"eventSource": []string{"iam.amazonaws.com"},
+			"eventName": []string{
+				"AttachRolePolicy", "DetachRolePolicy", "PutRolePolicy", "DeleteRolePolicy",
+				"UpdateAssumeRolePolicy", "CreatePolicyVersion", "SetDefaultPolicyVersion",
+				"PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary", "CreateRole", "TagRole", "UntagRole",
+			},
+			"errorCode": []any{map[string]bool{"exists": false}},
+		},
+	}
+)
+
+// NewStack is the home stack: both functions, the findings topic, the role
+// index, the rules that feed the functions in this region, their dead-letter
+// queues and the alarms. Events of other regions reach this region's bus
+// through the forwarding stacks (NewForwarderStack).
+func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.Stack {
+	stack := awscdk.NewStack(scope, &id, &props.StackProps)
+	s := props.Settings
+
+	topic, key := encryptedTopic(stack, "Findings", "ecsguard findings", s.Emails)
+	if s.SlackWorkspaceID != "" {
+		slack(stack, topic, s)
+	}
+
+	// The role index: which task definitions use a role. It can be rebuilt
+	// from ECS at any time (the sweep), so it is not kept on delete.
+	index := awsdynamodb.NewTable(stack, jsii.String("RoleIndex"), &awsdynamodb.TableProps{
+		PartitionKey:                     &awsdynamodb.Attribute{Name: jsii.String("role"), Type: awsdynamodb.AttributeType_STRING},
+		SortKey:                          &awsdynamodb.Attribute{Name: jsii.String("taskDefinition"), Type: awsdynamodb.AttributeType_STRING},
+		BillingMode:                      awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		Encryption:                       awsdynamodb.TableEncryption_AWS_MANAGED,
+		RemovalPolicy:                    awscdk.RemovalPolicy_DESTROY,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: jsii.Bool(true)},
+	})
+
+	onRegister := newFunction(stack, "OnRegister", "onregister", s, topic, key)
+	onRoleChange := newFunction(stack, "OnRoleChange", "onrolechange", s, topic, key)
+	for _, f := range []*guardFunction{onRegister, onRoleChange} {
+		f.fn.AddEnvironment(jsii.String("INDEX_TABLE"), index.TableName(), nil)
+		// The loop guard: calls made by ecsguard's own roles are ignored.
+		f.fn.AddEnvironment(jsii.String("ECSGUARD_ROLE_ARNS"),
+			awscdk.Fn_Join(jsii.String(","), &[]*string{onRegister.role.RoleArn(), onRoleChange.role.RoleArn()}), nil)
+	}
+	onRegister.allow("ReadTaskDefinitions", []string{"ecs:DescribeTaskDefinition"}, "*")
+	onRoleChange.allow("ReadTaskDefinitions", []string{"ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:ListClusters"}, "*")
+	if s.Mode == "enforce" {
+		onRegister.allow("DeregisterTaskDefinitions", []string{"ecs:DeregisterTaskDefinition"}, "*")
+		if s.EnforceOnRoleChange {
+			onRoleChange.allow("DeregisterTaskDefinitions", []string{"ecs:DeregisterTaskDefinition"}, "*")
+		}
+	}
+	readRoles := []string{"iam:GetRole", "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies"}
+	onRegister.allow("ReadRoles", readRoles, iamARN("role/*"))
+	onRoleChange.allow("ReadRoles", append(readRoles, "iam:ListInstanceProfilesForRole"), iamARN("role/*"))
+	// Managed policies: the account's own and AWS's (account "aws").
+	readPolicies := []string{"iam:GetPolicy", "iam:GetPolicyVersion"}
+	policies := []string{iamARN("policy/*"), "arn:" + *awscdk.Aws_PARTITION() + ":iam::aws:policy/*"}
+	onRegister.allow("ReadPolicies", readPolicies, policies...)
+	onRoleChange.allow("ReadPolicies", append(readPolicies, "iam:ListEntitiesForPolicy"), policies...)
+	// What references a secondary role (onrolechange only).
+	onRoleChange.allow("FindRoleUses", []string{
+		"events:ListEventBuses", "events:ListRuleNamesByTarget", "scheduler:ListSchedules",
+		"application-autoscaling:DescribeScalableTargets",
+	}, "*")
+	onRoleChange.allow("ReadRuleTargets", []string{"events:ListTargetsByRule"},
+		"arn:"+*awscdk.Aws_PARTITION()+":events:*:"+*awscdk.Aws_ACCOUNT_ID()+":rule/*")
+	onRoleChange.allow("ReadSchedules", []string{"scheduler:GetSchedule"},
+		"arn:"+*awscdk.Aws_PARTITION()+":scheduler:*:"+*awscdk.Aws_ACCOUNT_ID()+":schedule/*")
+	index.Grant(onRegister.role, jsii.String("dynamodb:PutItem"))
+	index.Grant(onRoleChange.role, jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:DeleteItem"), jsii.String("dynamodb:Query"))
+
+	// The rules. Registrations of this region and those forwarded here;
+	// IAM events, which AWS delivers in us-east-1 (and forwards here when
+	// the home region is another); the sweep of the role index.
+	onRegister.subscribe(stack, "RegisterTaskDefinitionRule", "ECS RegisterTaskDefinition calls, to onregister", ecsPattern, nil)
+	onRoleChange.subscribe(stack, "RoleChangeRule", "IAM role and policy changes, to onrolechange", iamPattern, nil)
+	onRoleChange.subscribe(stack, "SweepRule", "Rebuild the role index of onrolechange", nil,
+		awsevents.Schedule_Expression(jsii.String(s.SweepSchedule)))
+
+	// Alarms: a function that fails, an event that lands in a DLQ.
+	action := awscloudwatchactions.NewSnsAction(topic)
+	for _, f := range []*guardFunction{onRegister, onRoleChange} {
+		errs := awscloudwatch.NewAlarm(stack, jsii.String(f.id+"Errors"), &awscloudwatch.AlarmProps{
+			AlarmDescription: jsii.String("ecsguard " + f.name + " failed an invocation: EventBridge and Lambda retry it, then it goes to the DLQ"),
+			Metric: f.fn.MetricErrors(&awscloudwatch.MetricOptions{
+				Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum"),
+			}),
+			Threshold:          jsii.Number(1),
+			EvaluationPeriods:  jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		errs.AddAlarmAction(action)
+		dlqAlarm(stack, f.id+"DeadLetters", "ecsguard "+f.name+": events it could not process are in its dead-letter queue", f.dlq).AddAlarmAction(action)
+	}
+
+	awscdk.NewCfnOutput(stack, jsii.String("TopicArn"), &awscdk.CfnOutputProps{Value: topic.TopicArn(), Description: jsii.String("Findings topic: subscribe to it")})
+	awscdk.NewCfnOutput(stack, jsii.String("OnRegisterFunction"), &awscdk.CfnOutputProps{Value: onRegister.fn.FunctionName()})
+	awscdk.NewCfnOutput(stack, jsii.String("OnRoleChangeFunction"), &awscdk.CfnOutputProps{Value: onRoleChange.fn.FunctionName()})
+	awscdk.NewCfnOutput(stack, jsii.String("RoleIndexTable"), &awscdk.CfnOutputProps{Value: index.TableName()})
+	suppressHome(onRegister, onRoleChange)
+	return stack
+}
+
+// encryptedTopic is an SNS topic encrypted with its own key, reached over
+// TLS only, with the emails subscribed. CloudWatch alarms publish to it, so
+// CloudWatch may use the key.
+func encryptedTopic(stack awscdk.Stack, id, name string, emails []string) (awssns.Topic, awskms.Key) {
+	key := awskms.NewKey(stack, jsii.String(id+"Key"), &awskms.KeyProps{
+		Description:       jsii.String(name + " topic"),
+		EnableKeyRotation: jsii.Bool(true),
+	})
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchAlarmsPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()}},
+	}), nil)
+	topic := awssns.NewTopic(stack, jsii.String(id), &awssns.TopicProps{
+		DisplayName: jsii.String(name),
+		MasterKey:   key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	for _, e := range emails {
+		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(e), nil))
+	}
+	return topic, key
+}
+
+// iamARN is the ARN of IAM resources of this account (tokens, resolved at
+// deployment).
+func iamARN(resource string) string {
+	return "arn:" + *awscdk.Aws_PARTITION() + ":iam::" + *awscdk.Aws_ACCOUNT_ID() + ":" + resource
+}
+
+// guardFunction is one of the two functions with its role and DLQ.
+type guardFunction struct {
+	id, name string
+	fn       awslambda.Function
+	role     awsiam.Role
+	policy   awsiam.Policy
+	dlq      awssqs.Queue
+}
+
+// newFunction is a function from the bootstrap make build wrote: arm64,
+// provided.al2023, its own role (logs only, to start with), its own log
+// group and dead-letter queue. An invocation that fails (an alert not
+// sent, a throttled read) is retried by Lambda twice, then kept in the DLQ.
+func newFunction(stack awscdk.Stack, id, name string, s Settings, topic awssns.Topic, key awskms.Key) *guardFunction {
+	f := &guardFunction{id: id, name: name}
+	logs := awslogs.NewLogGroup(stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
+		Retention:     retention(s.LogRetentionDays),
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	f.role = awsiam.NewRole(stack, jsii.String(id+"Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("ecsguard " + name + ": reads task definitions and roles, publishes findings"),
+	})
+	f.policy = awsiam.NewPolicy(stack, jsii.String(id+"Policy"), &awsiam.PolicyProps{Roles: &[]awsiam.IRole{f.role}})
+	f.policy.AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("WriteLogs"),
+		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+		Resources: &[]*string{logs.LogGroupArn()},
+	}))
+	f.dlq = deadLetterQueue(stack, id+"DLQ")
+	f.fn = awslambda.NewFunction(stack, jsii.String(id), &awslambda.FunctionProps{
+		Description:   jsii.String("ecsguard " + name),
+		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:  awslambda.Architecture_ARM_64(),
+		Handler:       jsii.String("bootstrap"),
+		Code:          awslambda.Code_FromAsset(jsii.String(filepath.Join(s.AssetDir, name)), nil),
+		MemorySize:    jsii.Number(256),
+		Timeout:       awscdk.Duration_Minutes(jsii.Number(5)),
+		Role:          f.role,
+		LogGroup:      logs,
+		LoggingFormat: awslambda.LoggingFormat_JSON,
+		Environment: &map[string]*string{
+			"TOPIC_ARN":              topic.TopicArn(),
+			"MODE":                   jsii.String(s.Mode),
+			"ENFORCE_MIN_SEVERITY":   jsii.String(s.EnforceMinSeverity),
+			"DRY_RUN":                jsii.String(strconv.FormatBool(s.DryRun)),
+			"ENFORCE_ON_ROLE_CHANGE": jsii.String(strconv.FormatBool(s.EnforceOnRoleChange)),
+		},
+		RetryAttempts:   jsii.Number(2),
+		MaxEventAge:     awscdk.Duration_Hours(jsii.Number(6)),
+		DeadLetterQueue: f.dlq,
+	})
+	// The function needs its policy before it runs.
+	f.fn.Node().AddDependency(f.policy)
+	f.allow("PublishFindings", []string{"sns:Publish"}, *topic.TopicArn())
+	f.allow("EncryptFindings", []string{"kms:GenerateDataKey", "kms:Decrypt"}, *key.KeyArn())
+	return f
+}
+
+// allow adds a statement to the function's policy.
+func (f *guardFunction) allow(sid string, actions []string, resources ...string) {
+	f.policy.AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String(sid),
+		Actions:   jsii.Strings(actions...),
+		Resources: jsii.Strings(resources...),
+	}))
+}
+
+// subscribe sends the events of a rule (a pattern, or a schedule) to the
+// function. EventBridge retries a delivery that fails for a day, then keeps
+// the event in the function's DLQ.
+func (f *guardFunction) subscribe(stack awscdk.Stack, id, description string, pattern *awsevents.EventPattern, schedule awsevents.Schedule) awsevents.Rule {
+	rule := awsevents.NewRule(stack, jsii.String(id), &awsevents.RuleProps{
+		Description:  jsii.String(description),
+		EventPattern: pattern,
+		Schedule:     schedule,
+	})
+	rule.AddTarget(awseventstargets.NewLambdaFunction(f.fn, &awseventstargets.LambdaFunctionProps{
+		DeadLetterQueue: f.dlq,
+		RetryAttempts:   jsii.Number(185),
+		MaxEventAge:     awscdk.Duration_Hours(jsii.Number(24)),
+	}))
+	return rule
+}
+
+// deadLetterQueue is an encrypted queue that keeps an event for the
+// longest SQS allows, for someone to look at and replay.
+func deadLetterQueue(scope constructs.Construct, id string) awssqs.Queue {
+	return awssqs.NewQueue(scope, jsii.String(id), &awssqs.QueueProps{
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+	})
+}
+
+// dlqAlarm fires as soon as one message waits in the queue.
+func dlqAlarm(scope constructs.Construct, id, description string, q awssqs.Queue) awscloudwatch.Alarm {
+	return awscloudwatch.NewAlarm(scope, jsii.String(id), &awscloudwatch.AlarmProps{
+		AlarmDescription: jsii.String(description),
+		Metric: q.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+			Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum"),
+		}),
+		Threshold:          jsii.Number(1),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+}
+
+// slack delivers the topic to a Slack channel through AWS Chatbot. The
+// channel only receives notifications: its guardrail denies every action,
+// so no one can run a command through it.
+func slack(stack awscdk.Stack, topic awssns.Topic, s Settings) {
+	awschatbot.NewSlackChannelConfiguration(stack, jsii.String("Slack"), &awschatbot.SlackChannelConfigurationProps{
+		SlackChannelConfigurationName: jsii.String("ecsguard-" + strings.ToLower(s.SlackChannelID)),
+		SlackWorkspaceId:              jsii.String(s.SlackWorkspaceID),
+		SlackChannelId:                jsii.String(s.SlackChannelID),
+		NotificationTopics:            &[]awssns.ITopic{topic},
+		LoggingLevel:                  awschatbot.LoggingLevel_ERROR,
+		GuardrailPolicies: &[]awsiam.IManagedPolicy{
+			awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("AWSDenyAll")),
+		},
+	})
+}
+
+// retention is the CloudWatch Logs retention for a number of days that
+// ParseSettings accepted (logRetentions, in the same order).
+func retention(days int) awslogs.RetentionDays {
+	all := []awslogs.RetentionDays{
+		awslogs.RetentionDays_ONE_DAY, awslogs.RetentionDays_THREE_DAYS, awslogs.RetentionDays_FIVE_DAYS,
+		awslogs.RetentionDays_ONE_WEEK, awslogs.RetentionDays_TWO_WEEKS, awslogs.RetentionDays_ONE_MONTH,
+		awslogs.RetentionDays_TWO_MONTHS, awslogs.RetentionDays_THREE_MONTHS, awslogs.RetentionDays_FOUR_MONTHS,
+		awslogs.RetentionDays_FIVE_MONTHS, awslogs.RetentionDays_SIX_MONTHS, awslogs.RetentionDays_ONE_YEAR,
+		awslogs.RetentionDays_THIRTEEN_MONTHS, awslogs.RetentionDays_EIGHTEEN_MONTHS, awslogs.RetentionDays_TWO_YEARS,
+		awslogs.RetentionDays_THREE_YEARS, awslogs.RetentionDays_FIVE_YEARS, awslogs.RetentionDays_SIX_YEARS,
+		awslogs.RetentionDays_SEVEN_YEARS, awslogs.RetentionDays_EIGHT_YEARS, awslogs.RetentionDays_NINE_YEARS,
+		awslogs.RetentionDays_TEN_YEARS,
+	}
+	return all[slices.Index(logRetentions, days)]
+}
