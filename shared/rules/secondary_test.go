@@ -135,6 +135,8 @@ func TestSecondaryClasses(t *testing.T) {
 	}{
 		{"events-by-name-and-trust", role(t, roleARN+"ecsEventsRole", trustEvents, eventsManaged), []rules.Class{rules.ClassEvents}},
 		{"events-by-use", byUse, []rules.Class{rules.ClassEvents}},
+		// RunTask on the task definitions it runs only, as SR-001 asks.
+		{"events-scoped-by-trust", role(t, roleARN+"report-events", trustEvents, eventsScoped), []rules.Class{rules.ClassEvents}},
 		{"autoscale", role(t, roleARN+"scaler", trustAutoscale, autoscaleManaged), []rules.Class{rules.ClassAutoscale}},
 		{"service-linked-never", slr, nil},
 		{"ec2-without-instance-profile", notInProfile, nil},
