@@ -14,7 +14,7 @@ NODEDIR := $(TOOLS)/node
 # Packages that decide: they must never import the AWS SDK or do I/O.
 PURE_PKGS := ./shared/iampolicy ./shared/rules ./shared/awsexport ./shared/alert
 
-.PHONY: test unit purity vet fmt-check bench fuzz iamdata simulate simulate-sample docs node-tools build clean demo synth deploy cdk-tools
+.PHONY: test unit purity vet fmt-check bench bench-scan fuzz iamdata simulate simulate-sample docs node-tools build clean demo synth deploy cdk-tools
 
 # jsii (the CDK's bridge from Go to its JavaScript core) warns on every run
 # that Node 20 nears its end of life.
@@ -65,6 +65,11 @@ demo: emulator-tools
 
 bench: emulator-tools
 	$(GO) test -run '^$$' -bench . -benchmem ./shared/... ./functions/...
+
+# The scan benchmark: an emulated account of 1,000 task definitions (300
+# families, 200 roles) read by ecsguard scan and by the per-role path.
+bench-scan: emulator-tools
+	$(GO) test -run '^$$' -bench Scan -benchtime 1x ./cmd/ecsguard
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./shared/iampolicy

@@ -21,12 +21,14 @@ const (
 	exitOK       = 0 // no unsuppressed finding at or above --fail-on
 	exitFindings = 1 // at least one
 	exitUsage    = 2 // bad input: flags, unreadable or malformed files
+	exitAWS      = 3 // scan: AWS calls failed (credentials, throttling beyond the retries)
 )
 
 const usage = `usage: ecsguard <command> [flags]
 
 commands:
   check   check ECS task definitions and roles in AWS CLI export files
+  scan    check every ACTIVE task definition and secondary ECS role of a live account
   help    show this help
 
 ecsguard check --iam IAM.json [--task-definition TD.json ...] [--format text|json] [--fail-on SEVERITY]
@@ -43,8 +45,27 @@ secondary ECS role in the IAM export (events, autoscaling, instance, service and
 CodeDeploy roles; service-linked roles are never judged). Without
 --task-definition it judges the secondary roles only.
 
+ecsguard scan [--region R] [--profile P] [--endpoint-url URL] [--all-revisions] [--workers N]
+              [--format text|json] [--fail-on SEVERITY]
+
+  --region R              the region to scan (default: AWS_REGION or the profile's region)
+  --profile P             a profile of the shared AWS configuration (default: the standard chain)
+  --endpoint-url URL      send every call to URL (a local emulator)
+  --all-revisions         judge every ACTIVE revision, not only the latest of each family
+  --workers N             task definitions described at once (default 8; adaptive retry on throttling)
+  --format text|json      report format (default text); json is {"reports":[...],"summary":{...}}
+  --fail-on SEVERITY      as for check
+
+scan reads the account in bulk: IAM in one paginated pass of
+GetAccountAuthorizationDetails, ECS by listing the task definition families (or
+revisions) and describing each. It needs iam:GetAccountAuthorizationDetails,
+iam:GetPolicy, iam:GetPolicyVersion, ecs:ListTaskDefinitionFamilies,
+ecs:ListTaskDefinitions and ecs:DescribeTaskDefinition. A progress bar is drawn
+when stderr is a terminal.
+
 exit status: 0 no unsuppressed finding at or above --fail-on, 1 at least one or an
-incomplete evaluation (a role or policy missing from the export), 2 bad input or usage.
+incomplete evaluation (a role or policy missing from the export), 2 bad input or usage,
+3 (scan) AWS calls failed.
 `
 
 // run is the whole command: args without the program name, the streams to
@@ -57,6 +78,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "check":
 		return check(args[1:], stdout, stderr)
+	case "scan":
+		return scan(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -176,6 +199,16 @@ func load[T any](path string, decode func([]byte) (T, error)) (T, error) {
 // evaluate builds the facts of every subject and judges them: the task
 // definitions in argument order, then the secondary ECS roles by ARN.
 func evaluate(tds []*rules.TaskDefinition, account *awsexport.Account) []rules.Report {
+	// ECS keeps a role given by name as a name; the rules compare ARNs.
+	for _, td := range tds {
+		for _, ref := range []*string{&td.TaskRoleARN, &td.ExecutionRoleARN} {
+			if *ref != "" && !strings.HasPrefix(*ref, "arn:") {
+				if role, _ := account.Role(*ref); role != nil {
+					*ref = role.ARN
+				}
+			}
+		}
+	}
 	families := make(map[string][]string)
 	for _, td := range tds {
 		if arn := td.TaskRoleARN; arn != "" && !slices.Contains(families[arn], td.Family) {

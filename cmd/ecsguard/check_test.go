@@ -345,7 +345,7 @@ func TestRunText(t *testing.T) {
 	}
 	var td001 string
 	for _, l := range lines {
-		if strings.Contains(l, "TD-001") {
+		if strings.Contains(l, "TD-001") && td001 == "" {
 			td001 = l
 		}
 	}

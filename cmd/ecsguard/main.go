@@ -3,13 +3,16 @@
 // Usage:
 //
 //	ecsguard check --iam IAM.json [--task-definition TD.json ...] [--format text|json] [--fail-on SEVERITY]
+//	ecsguard scan [--region R] [--profile P] [--endpoint-url URL] [--all-revisions] [--format text|json] [--fail-on SEVERITY]
 //	ecsguard help
 //
 // check reads the JSON the AWS CLI writes (`aws ecs describe-task-definition
 // --include TAGS` and `aws iam get-account-authorization-details`) and
 // evaluates each task definition and every secondary ECS role with the same
-// rules as the ecsguard Lambda functions. It exits 0 when no unsuppressed
-// finding is at or above --fail-on, 1 when one is, and 2 on bad input.
+// rules as the ecsguard Lambda functions. scan reads the same facts from a
+// live account, in bulk. Both exit 0 when no unsuppressed finding is at or
+// above --fail-on, 1 when one is, 2 on bad input, and scan 3 when its AWS
+// calls fail.
 package main
 
 import "os"

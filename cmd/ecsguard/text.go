@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -51,6 +53,13 @@ func writeText(w io.Writer, reports []rules.Report, failOn rules.Severity, trunc
 	}
 	if len(reports) > 0 {
 		fmt.Fprintln(tw)
+	}
+	if byRule := summarize(reports).ByRule; len(byRule) > 0 {
+		var parts []string
+		for _, id := range slices.Sorted(maps.Keys(byRule)) {
+			parts = append(parts, fmt.Sprintf("%s %d", id, byRule[id]))
+		}
+		fmt.Fprintf(tw, "findings by rule: %s\n", strings.Join(parts, ", "))
 	}
 	fmt.Fprintf(tw, "%d %s", len(reports), plural(len(reports), "subject", "subjects"))
 	if incomplete > 0 {

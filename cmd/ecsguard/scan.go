@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/ecsguard/ecsguard/shared/awsfacts"
+	"github.com/ecsguard/ecsguard/shared/rules"
+)
+
+// scanOptions are the parsed flags of scan.
+type scanOptions struct {
+	region, profile, endpoint string
+	allRevisions              bool
+	workers                   int
+	format                    string
+	failOn                    rules.Severity
+}
+
+func parseScanFlags(args []string) (scanOptions, error) {
+	var (
+		opts   scanOptions
+		failOn string
+	)
+	set := flag.NewFlagSet("scan", flag.ContinueOnError)
+	set.SetOutput(io.Discard)
+	set.StringVar(&opts.region, "region", "", "")
+	set.StringVar(&opts.profile, "profile", "", "")
+	set.StringVar(&opts.endpoint, "endpoint-url", "", "")
+	set.BoolVar(&opts.allRevisions, "all-revisions", false, "")
+	set.IntVar(&opts.workers, "workers", 8, "")
+	set.StringVar(&opts.format, "format", "text", "")
+	set.StringVar(&failOn, "fail-on", "HIGH", "")
+	if err := set.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return opts, err
+		}
+		return opts, fmt.Errorf("%w%s", err, helpHint)
+	}
+	switch {
+	case set.NArg() > 0:
+		return opts, fmt.Errorf("unexpected argument %q%s", set.Arg(0), helpHint)
+	case opts.format != "text" && opts.format != "json":
+		return opts, fmt.Errorf("--format: unknown format %q (want text or json)", opts.format)
+	case opts.workers < 1 || opts.workers > 64:
+		return opts, fmt.Errorf("--workers: %d is not between 1 and 64", opts.workers)
+	}
+	sev, err := rules.ParseSeverity(failOn)
+	if err != nil {
+		return opts, fmt.Errorf("--fail-on: %w", err)
+	}
+	opts.failOn = sev
+	return opts, nil
+}
+
+func scan(args []string, stdout, stderr io.Writer) int {
+	opts, err := parseScanFlags(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "ecsguard: scan: %v\n", err)
+		return exitUsage
+	}
+	ctx := context.Background()
+	cfg, err := awsConfig(ctx, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "ecsguard: scan: %v\n", err)
+		return exitUsage
+	}
+	var progress func(done, total int)
+	if isTerminal(stderr) {
+		progress = progressBar(stderr)
+	}
+	res, err := scanAccount(ctx, cfg, opts, progress)
+	if err != nil {
+		fmt.Fprintf(stderr, "ecsguard: scan: %v\n", err)
+		return exitAWS
+	}
+	if opts.format == "json" {
+		err = writeScanJSON(stdout, res)
+	} else {
+		err = writeText(stdout, res.Reports, opts.failOn, false)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "ecsguard: writing the report: %v\n", err)
+		return exitUsage
+	}
+	fmt.Fprintf(stderr, "ecsguard: scanned %d task definitions and %d roles in %s with %d AWS calls\n",
+		res.Summary.TaskDefinitions, res.Summary.Roles, res.Summary.Region, res.Summary.AWSCalls)
+	if failed(res.Reports, opts.failOn) {
+		return exitFindings
+	}
+	return exitOK
+}
+
+// awsConfig is the standard credential chain and region, with the flags'
+// overrides, and the SDK's adaptive retry: a scan makes many calls at once,
+// and adaptive mode slows down when AWS throttles instead of failing.
+func awsConfig(ctx context.Context, opts scanOptions) (aws.Config, error) {
+	load := []func(*config.LoadOptions) error{
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+				o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) { so.MaxAttempts = 10 })
+			})
+		}),
+	}
+	if opts.region != "" {
+		load = append(load, config.WithRegion(opts.region))
+	}
+	if opts.profile != "" {
+		load = append(load, config.WithSharedConfigProfile(opts.profile))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, load...)
+	if err != nil {
+		return cfg, fmt.Errorf("AWS configuration: %w", err)
+	}
+	if opts.endpoint != "" {
+		cfg.BaseEndpoint = aws.String(opts.endpoint)
+	}
+	if cfg.Region == "" {
+		return cfg, errors.New("no region: give --region, or set AWS_REGION or a profile's region")
+	}
+	return cfg, nil
+}
+
+// scanResult is what scan found: a report per subject and the summary.
+type scanResult struct {
+	Reports []rules.Report `json:"reports"`
+	Summary scanSummary    `json:"summary"`
+}
+
+type scanSummary struct {
+	Account         string         `json:"account"`
+	Region          string         `json:"region"`
+	TaskDefinitions int            `json:"taskDefinitions"`
+	Roles           int            `json:"roles"` // secondary ECS roles judged
+	Subjects        int            `json:"subjects"`
+	Incomplete      int            `json:"incomplete"`
+	BySeverity      map[string]int `json:"bySeverity"` // unsuppressed findings
+	ByRule          map[string]int `json:"byRule"`     // unsuppressed findings
+	Suppressed      int            `json:"suppressed"`
+	AWSCalls        int64          `json:"awsCalls"`
+	Seconds         float64        `json:"seconds"`
+}
+
+// scanAccount reads the account in bulk (awsfacts: Account, TaskDefinitions)
+// and judges it as check judges an export.
+func scanAccount(ctx context.Context, cfg aws.Config, opts scanOptions, progress func(done, total int)) (scanResult, error) {
+	start := time.Now()
+	calls := &awsfacts.Calls{}
+	calls.Count(&cfg)
+	loader := awsfacts.New(ecs.NewFromConfig(cfg), iam.NewFromConfig(cfg))
+
+	account, err := loader.Account(ctx)
+	if err != nil {
+		return scanResult{}, err
+	}
+	tds, missing, err := loader.TaskDefinitions(ctx, awsfacts.ScanOptions{AllRevisions: opts.allRevisions, Workers: opts.workers, Progress: progress})
+	if err != nil {
+		return scanResult{}, err
+	}
+	reports := evaluate(tds, account)
+	for _, m := range missing {
+		reports = append(reports, rules.Evaluate(rules.Facts{
+			Region: cfg.Region, TaskDefinition: &rules.TaskDefinition{ARN: m.Subject}, Missing: []rules.FactError{m},
+		}))
+	}
+	res := scanResult{Reports: reports, Summary: summarize(reports)}
+	s := &res.Summary
+	s.Region, s.TaskDefinitions, s.Roles = cfg.Region, len(tds)+len(missing), len(reports)-len(tds)-len(missing)
+	for _, r := range reports {
+		if r.Account != "" {
+			s.Account = r.Account
+			break
+		}
+	}
+	s.AWSCalls, s.Seconds = calls.Total(), time.Since(start).Round(time.Millisecond).Seconds()
+	return res, nil
+}
+
+// summarize counts the subjects and the unsuppressed findings by severity
+// and by rule.
+func summarize(reports []rules.Report) scanSummary {
+	s := scanSummary{Subjects: len(reports), BySeverity: map[string]int{}, ByRule: map[string]int{}}
+	for _, r := range reports {
+		if !r.Complete {
+			s.Incomplete++
+		}
+		for _, f := range r.Findings {
+			if f.Suppressed {
+				s.Suppressed++
+				continue
+			}
+			s.BySeverity[f.Severity.String()]++
+			s.ByRule[f.Rule]++
+		}
+	}
+	return s
+}
+
+func writeScanJSON(w io.Writer, res scanResult) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(res)
+}
+
+// isTerminal reports whether w is a terminal, where a progress bar helps.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// progressBar redraws one line: "describing task definitions [=====>    ] 412/1000".
+func progressBar(w io.Writer) func(done, total int) {
+	const width = 30
+	return func(done, total int) {
+		filled := width * done / max(total, 1)
+		bar := make([]byte, width)
+		for i := range bar {
+			switch {
+			case i < filled:
+				bar[i] = '='
+			case i == filled:
+				bar[i] = '>'
+			default:
+				bar[i] = ' '
+			}
+		}
+		fmt.Fprintf(w, "\rdescribing task definitions [%s] %d/%d", bar, done, total)
+		if done == total {
+			fmt.Fprintln(w)
+		}
+	}
+}
