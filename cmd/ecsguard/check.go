@@ -60,7 +60,10 @@ scan reads the account in bulk: IAM in one paginated pass of
 GetAccountAuthorizationDetails, ECS by listing the task definition families (or
 revisions) and describing each. It needs iam:GetAccountAuthorizationDetails,
 iam:GetPolicy, iam:GetPolicyVersion, ecs:ListTaskDefinitionFamilies,
-ecs:ListTaskDefinitions and ecs:DescribeTaskDefinition. A progress bar is drawn
+ecs:ListTaskDefinitions and ecs:DescribeTaskDefinition; to find what references
+a secondary role, ecs:ListClusters, events:List*, scheduler:ListSchedules,
+scheduler:GetSchedule and application-autoscaling:DescribeScalableTargets (a
+reference it may not read leaves that role incomplete). A progress bar is drawn
 when stderr is a terminal.
 
 exit status: 0 no unsuppressed finding at or above --fail-on, 1 at least one or an

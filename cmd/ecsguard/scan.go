@@ -7,7 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/ecsguard/ecsguard/shared/awsexport"
 	"github.com/ecsguard/ecsguard/shared/awsfacts"
 	"github.com/ecsguard/ecsguard/shared/rules"
 )
@@ -140,7 +143,10 @@ func awsConfig(ctx context.Context, opts scanOptions) (aws.Config, error) {
 // scanResult is what scan found: a report per subject and the summary.
 type scanResult struct {
 	Reports []rules.Report `json:"reports"`
-	Summary scanSummary    `json:"summary"`
+	// UsedBy names, per role ARN, the EventBridge rules, schedules,
+	// scalable targets and instance profiles that reference the role.
+	UsedBy  map[string][]rules.Use `json:"usedBy"`
+	Summary scanSummary            `json:"summary"`
 }
 
 type scanSummary struct {
@@ -169,6 +175,10 @@ func scanAccount(ctx context.Context, cfg aws.Config, opts scanOptions, progress
 	if err != nil {
 		return scanResult{}, err
 	}
+	usedBy, err := findUses(ctx, cfg, account)
+	if err != nil {
+		return scanResult{}, err
+	}
 	tds, missing, err := loader.TaskDefinitions(ctx, awsfacts.ScanOptions{AllRevisions: opts.allRevisions, Workers: opts.workers, Progress: progress})
 	if err != nil {
 		return scanResult{}, err
@@ -179,7 +189,7 @@ func scanAccount(ctx context.Context, cfg aws.Config, opts scanOptions, progress
 			Region: cfg.Region, TaskDefinition: &rules.TaskDefinition{ARN: m.Subject}, Missing: []rules.FactError{m},
 		}))
 	}
-	res := scanResult{Reports: reports, Summary: summarize(reports)}
+	res := scanResult{Reports: reports, UsedBy: usedBy, Summary: summarize(reports)}
 	s := &res.Summary
 	s.Region, s.TaskDefinitions, s.Roles = cfg.Region, len(tds)+len(missing), len(reports)-len(tds)-len(missing)
 	for _, r := range reports {
@@ -190,6 +200,34 @@ func scanAccount(ctx context.Context, cfg aws.Config, opts scanOptions, progress
 	}
 	s.AWSCalls, s.Seconds = calls.Total(), time.Since(start).Round(time.Millisecond).Seconds()
 	return res, nil
+}
+
+// findUses classifies roles by what references them, as onrolechange does:
+// the EventBridge rules and schedules that run ECS tasks with a role, the
+// scalable targets registered with it (each list read once, and only when
+// some role trusts its service), the instance profiles the export lists.
+// A reference that cannot be read leaves the role incomplete.
+func findUses(ctx context.Context, cfg aws.Config, account *awsexport.Account) (map[string][]rules.Use, error) {
+	lookup := awsfacts.NewUseFinder(cfg).Begin()
+	out := map[string][]rules.Use{}
+	for _, arn := range slices.Sorted(maps.Keys(account.Roles)) {
+		role := account.Roles[arn]
+		profiles := slices.DeleteFunc(slices.Clone(role.Uses), func(u rules.Use) bool { return u.Kind != rules.UseInstanceProfile })
+		if role.Trusts("events.amazonaws.com") || role.Trusts("scheduler.amazonaws.com") || role.Trusts("application-autoscaling.amazonaws.com") {
+			missing, err := lookup.Fill(ctx, role)
+			if err != nil {
+				return nil, err
+			}
+			account.Missing[arn] = append(account.Missing[arn], missing...)
+			if !role.Trusts("ec2.amazonaws.com") {
+				role.Uses = append(role.Uses, profiles...) // Fill looks up profiles only for EC2 roles
+			}
+		}
+		if len(role.Uses) > 0 {
+			out[arn] = role.Uses
+		}
+	}
+	return out, nil
 }
 
 // summarize counts the subjects and the unsuppressed findings by severity

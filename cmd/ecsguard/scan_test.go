@@ -153,6 +153,15 @@ func TestScanSampleAccount(t *testing.T) {
 	if !maps.Equal(s.ByRule, byRule) || s.BySeverity["HIGH"] == 0 || s.AWSCalls == 0 {
 		t.Errorf("summary counts %+v, want by rule %v", s, byRule)
 	}
+	wantUses := map[string][]rules.Use{
+		sample.Roles["ecsEventsRole"]:        {{Kind: rules.UseEventsTarget, Resource: sample.EventRule}},
+		sample.Roles["ecs-scheduler-runner"]: {{Kind: rules.UseSchedule, Resource: sample.Schedule}},
+		sample.Roles["ecsAutoscaleRole"]:     {{Kind: rules.UseScalableTarget, Resource: sample.ScalableTarget}},
+		sample.Roles["ecs-hosts"]:            {{Kind: rules.UseInstanceProfile, Resource: sample.InstanceProfile}},
+	}
+	if !maps.EqualFunc(res.UsedBy, wantUses, slices.Equal) {
+		t.Errorf("usedBy = %v, want %v", res.UsedBy, wantUses)
+	}
 	if !strings.Contains(stderr, "scanned 5 task definitions and 4 roles in us-east-1") {
 		t.Errorf("stderr %q", stderr)
 	}
