@@ -406,8 +406,7 @@ func (cv *changeView) attributes() map[string]string {
 			}
 		}
 	}
-	slices.Sort(ids)
-	set("rules", strings.Join(slices.Compact(ids), ","))
+	set("rules", ruleList(ids))
 	set("account", cv.account)
 	set("region", cv.region)
 	set("event", oneLine(cv.c.EventName))

@@ -392,7 +392,11 @@ func checkChangeAttributes(t *testing.T, msg alert.Message, c alert.Change) {
 		}
 	}
 	slices.Sort(ids)
-	want := map[string]string{"rules": strings.Join(slices.Compact(ids), ","), "account": c.Account, "region": c.Region, "event": c.EventName}
+	rulesJSON, _ := json.Marshal(slices.Compact(ids))
+	want := map[string]string{"rules": string(rulesJSON), "account": c.Account, "region": c.Region, "event": c.EventName}
+	if len(ids) == 0 {
+		want["rules"] = ""
+	}
 	if highest > 0 {
 		want["severity"] = highest.String()
 	}

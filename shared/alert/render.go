@@ -21,10 +21,34 @@ type Message struct {
 	// "email" and "https" keys hold the report JSON, the email text and the
 	// AWS Chatbot custom notification, each as a string.
 	Body string
-	// Attributes are SNS String message attributes for filter policies:
-	// severity, rules, account and region. Keys whose value would be empty
-	// are left out, because SNS rejects empty attribute values.
+	// Attributes are SNS message attributes for filter policies: severity,
+	// rules, account and region (and event, for a change), each of the
+	// data type [AttributeType] gives. Keys whose value would be empty are
+	// left out, because SNS rejects empty attribute values.
 	Attributes map[string]string
+}
+
+// AttributeType is the SNS data type of a message attribute: String.Array
+// for "rules", whose value is a JSON array of rule IDs, so that a filter
+// policy {"rules": ["TD-001"]} matches every alert with a TD-001 finding;
+// String for the others.
+func AttributeType(key string) string {
+	if key == "rules" {
+		return "String.Array"
+	}
+	return "String"
+}
+
+// ruleList is the value of the rules attribute: the rule IDs, sorted and
+// once each, as a JSON array; "" when there is none.
+func ruleList(ids []string) string {
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if len(ids) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(ids) // strings always marshal
+	return string(b)
 }
 
 // ErrTooLarge is returned when a report does not fit in one SNS message even
@@ -270,8 +294,7 @@ func attributes(v view) map[string]string {
 			ids = append(ids, id)
 		}
 	}
-	slices.Sort(ids)
-	set("rules", strings.Join(slices.Compact(ids), ","))
+	set("rules", ruleList(ids))
 	set("account", v.r.Account)
 	set("region", v.r.Region)
 	return a

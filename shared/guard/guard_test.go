@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	eventstestdata "github.com/ecsguard/ecsguard/events-testdata"
@@ -377,4 +378,44 @@ func TestFailureSemantics(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+}
+
+// The rules attribute is a String.Array: a subscription whose filter
+// policy names a rule receives the alerts with a finding of that rule, and
+// only those.
+func TestFilterPolicyOnRules(t *testing.T) {
+	t.Parallel()
+	e := setup(t, guard.ModeAlert, false)
+	ctx := context.Background()
+	q := sqs.NewFromConfig(e.cfg)
+	queue, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("admin-roles-only")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queueARN := fmt.Sprintf("arn:aws:sqs:%s:%s:admin-roles-only", emulator.Region, e.sample.Account)
+	if _, err := sns.NewFromConfig(e.cfg).Subscribe(ctx, &sns.SubscribeInput{
+		TopicArn: aws.String(e.sample.TopicARN), Protocol: aws.String("sqs"), Endpoint: aws.String(queueARN),
+		Attributes: map[string]string{"FilterPolicy": `{"rules": ["TD-008"]}`, "RawMessageDelivery": "true"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"ecs-registertaskdefinition-admin-task-role.json", "ecs-registertaskdefinition-shared-role.json"} {
+		if out, err := e.handler.OnRegister(ctx, e.event(f)); err != nil || !out.Alerted {
+			t.Fatalf("%s: %+v, %v", f, out, err)
+		}
+	}
+	if n := len(e.alerts()); n != 2 {
+		t.Errorf("unfiltered queue: %d alerts, want 2", n)
+	}
+	got, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Messages) != 1 {
+		t.Fatalf("filtered queue: %d alerts, want the TD-008 one", len(got.Messages))
+	}
+	var r rules.Report
+	if err := json.Unmarshal([]byte(aws.ToString(got.Messages[0].Body)), &r); err != nil || !strings.HasSuffix(r.Subject.ARN, "task-definition/reports:1") {
+		t.Errorf("filtered alert: %v %s", err, aws.ToString(got.Messages[0].Body))
+	}
 }

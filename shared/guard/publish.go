@@ -26,7 +26,7 @@ func (h *Handler) publish(ctx context.Context, r rules.Report) (string, error) {
 func (h *Handler) send(ctx context.Context, msg alert.Message) (string, error) {
 	attrs := make(map[string]snstypes.MessageAttributeValue, len(msg.Attributes))
 	for k, v := range msg.Attributes {
-		attrs[k] = snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+		attrs[k] = snstypes.MessageAttributeValue{DataType: aws.String(alert.AttributeType(k)), StringValue: aws.String(v)}
 	}
 	out, err := h.SNS.Publish(ctx, &sns.PublishInput{
 		TopicArn:          aws.String(h.Config.TopicARN),

@@ -15,7 +15,17 @@ func WriteMarkdown(w io.Writer) error {
 	b.WriteString("<!-- Generated from the rule catalog in shared/rules/catalog.go by `make docs`. Do not edit. -->\n\n")
 	b.WriteString("Severities are Security Hub's. Exempt a task definition or role from rules with the tag\n")
 	b.WriteString("`ecsguard:exempt` (comma-separated rule IDs, or `*`) and say why in `ecsguard:exempt-reason`;\n")
-	b.WriteString("suppressed findings stay in the report, marked, and are not alerted. " + IncompleteRule + " cannot be exempted.\n\n")
+	b.WriteString("suppressed findings stay in the report, marked, and are not alerted. " + IncompleteRule + " cannot be exempted.\n")
+	var hides []string
+	for _, h := range subsumption {
+		who := h.rule
+		if h.severity != 0 {
+			who += " " + h.severity.String()
+		}
+		hides = append(hides, who+" hides "+strings.Join(h.hides, ", "))
+	}
+	fmt.Fprintf(&b, "A stronger finding hides the weaker ones it covers on the same role (%s),\n", strings.Join(hides, "; "))
+	b.WriteString("so one mistake is reported once; exempting the stronger finding accepts the mistake, and what it covers stays hidden.\n\n")
 	fmt.Fprintf(&b, "Wildcard actions are expanded against the IAM action catalog of %s (%s).\n\n", iampolicy.CatalogDate, iampolicy.CatalogSource)
 	b.WriteString("| ID | rule | severity |\n|---|---|---|\n")
 	for _, r := range catalog {

@@ -78,7 +78,10 @@ func newFinding(id string, s Severity, resource string, ev ...Evidence) Finding 
 }
 
 // subsumption: a stronger finding on a resource hides weaker ones on the
-// same resource (SPEC §3), so one mistake is reported once.
+// same resource (SPEC §3), so one mistake is reported once. It runs before
+// the exemptions: exempting the stronger finding (a shared role accepted
+// for now, TD-001) accepts the mistake, and the findings that are only its
+// consequences (TD-002, TD-003) do not surface in its place.
 var subsumption = []struct {
 	rule     string
 	severity Severity // 0: any severity of rule

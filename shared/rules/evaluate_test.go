@@ -405,3 +405,24 @@ func TestExemptions(t *testing.T) {
 		})
 	}
 }
+
+// Exempting the stronger finding accepts the mistake: with TD-001 exempted
+// on a shared role, what TD-001 covers (TD-002, TD-003) stays hidden
+// instead of surfacing in its place.
+func TestExemptedFindingStillSubsumes(t *testing.T) {
+	t.Parallel()
+	f := baseline(t)
+	f.TaskDefinition.TaskRoleARN = execARN
+	f.TaskDefinition.Tags = map[string]string{"ecsguard:exempt": "TD-001", "ecsguard:exempt-reason": "split planned, PLAT-1234"}
+	r := rules.Evaluate(f)
+	var rulesFound []string
+	for _, fd := range r.Findings {
+		rulesFound = append(rulesFound, fd.Rule)
+		if !fd.Suppressed {
+			t.Errorf("open finding %s with TD-001 exempted", fd.Rule)
+		}
+	}
+	if !slices.Equal(rulesFound, []string{"TD-001"}) {
+		t.Errorf("findings = %v, want TD-001 alone, suppressed", rulesFound)
+	}
+}
