@@ -212,8 +212,14 @@ func syntaxError(text string, err error) error {
 		}
 		return &ParseError{Err: ErrSyntax}
 	}
-	off := min(int(se.Offset), len(text))
-	line := 1 + strings.Count(text[:off], "\n")
-	col := off - strings.LastIndexByte(text[:off], '\n')
+	// Offset counts the bytes read, the bad one included; at the end of
+	// the input (truncated), point just past the last non-blank byte.
+	off := max(0, min(int(se.Offset), len(text)))
+	if off == len(text) {
+		off = len(strings.TrimRight(text, " \t\r\n")) + 1
+	}
+	before := text[:max(off-1, 0)]
+	line := 1 + strings.Count(before, "\n")
+	col := len(before) - strings.LastIndexByte(before, '\n')
 	return &ParseError{Line: line, Column: col, Err: fmt.Errorf("%w: %s", ErrSyntax, se.Error())}
 }

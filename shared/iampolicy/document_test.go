@@ -220,3 +220,23 @@ func TestParseTestdataDocuments(t *testing.T) {
 		}
 	}
 }
+
+// A syntax error points at the bad byte: line and column from 1.
+func TestParseErrorPosition(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		text      string
+		line, col int
+	}{
+		{`{"Statement": x}`, 1, 15},
+		{"{\n  \"Statement\": [\n    {\"Effect\": \"Allow\",, }\n  ]\n}", 3, 24},
+		{"{\"Statement\": [\n", 1, 16}, // truncated: just past the last byte
+	}
+	for _, tc := range tests {
+		_, err := iampolicy.Parse(tc.text)
+		var pe *iampolicy.ParseError
+		if !errors.As(err, &pe) || pe.Line != tc.line || pe.Column != tc.col {
+			t.Errorf("Parse(%q) = %v, want line %d col %d", tc.text, err, tc.line, tc.col)
+		}
+	}
+}
