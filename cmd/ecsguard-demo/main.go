@@ -12,12 +12,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -94,6 +96,9 @@ func run(ctx context.Context, w io.Writer, venv, rie string, logs bool) error {
 			return err
 		}
 	}
+	if err := d.scan(ctx, tmp); err != nil {
+		return err
+	}
 	if err := d.sweep(ctx); err != nil {
 		return err
 	}
@@ -133,6 +138,43 @@ func run(ctx context.Context, w io.Writer, venv, rie string, logs bool) error {
 	}
 	b, _ := json.Marshal(d.summary)
 	fmt.Fprintf(w, "%s\n", b)
+	return nil
+}
+
+// scan runs the ecsguard CLI, built for this machine, as a user would
+// before deploying the guardrail: ecsguard scan of the sample account, with
+// credentials the emulator maps to it. It prints the summary lines.
+func (d *demo) scan(ctx context.Context, tmp string) error {
+	bin := filepath.Join(tmp, "ecsguard")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/ecsguard")
+	build.Dir = emulator.RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("build ecsguard: %w\n%s", err, out)
+	}
+	env, err := emulator.FunctionEnv(ctx, d.moto.URL(), d.sample.Account, "auditor")
+	if err != nil {
+		return err
+	}
+	args := []string{"scan", "--endpoint-url", d.moto.URL()}
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(cmd.Env, "AWS_CONFIG_FILE="+os.DevNull, "AWS_SHARED_CREDENTIALS_FILE="+os.DevNull)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) {
+		return fmt.Errorf("ecsguard scan: %w\n%s", err, stderr.String())
+	}
+	fmt.Fprintf(d.w, "\n== ecsguard %s: where the account stands before the guardrail\n\n", strings.Join(args, " "))
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	for _, l := range lines {
+		if strings.HasPrefix(l, "task definition ") || strings.HasPrefix(l, "role ") {
+			fmt.Fprintf(d.w, "  %s\n", l)
+		}
+	}
+	fmt.Fprintf(d.w, "  %s\n  %s\n", lines[len(lines)-2], lines[len(lines)-1])
+	fmt.Fprintf(d.w, "  %s (exit status %d)\n", strings.TrimSpace(stderr.String()), cmd.ProcessState.ExitCode())
 	return nil
 }
 
