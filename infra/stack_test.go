@@ -500,3 +500,25 @@ func TestCfnLint(t *testing.T) {
 		}
 	}
 }
+
+// A forwarding stack may only put events on the home region's default bus.
+func TestForwardersOnlyPutOnTheHomeBus(t *testing.T) {
+	app := full(t)
+	for name, tpl := range app.templates {
+		if name == "Ecsguard" {
+			continue
+		}
+		policies := tpl.of("AWS::IAM::Policy")
+		if len(policies) == 0 {
+			t.Errorf("%s: no policy for the forwarding target", name)
+		}
+		for id, p := range policies {
+			b, _ := json.Marshal(p.Properties["PolicyDocument"])
+			doc := string(b)
+			if strings.Count(doc, `"Action"`) != 1 || !strings.Contains(doc, `"Action":"events:PutEvents"`) ||
+				!strings.Contains(doc, ":events:"+app.settings.HomeRegion+":") || !strings.Contains(doc, ":event-bus/default") {
+				t.Errorf("%s/%s: %s", name, id, doc)
+			}
+		}
+	}
+}

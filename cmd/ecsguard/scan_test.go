@@ -285,3 +285,33 @@ func TestProgressBar(t *testing.T) {
 		t.Error("a buffer is not a terminal")
 	}
 }
+
+// A reference to a secondary role that scan may not read leaves that role
+// incomplete, never compliant; the other subjects are unaffected.
+func TestScanUseLookupDenied(t *testing.T) {
+	_, _, env := seeded(t)
+	proxy, err := emulator.StartFaultProxy(moto.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	env(proxy.URL())
+	proxy.Fail("ListRuleNamesByTarget", -1, emulator.AccessDenied)
+	code, stdout, stderr := runScan(t, "--endpoint-url", proxy.URL(), "--format", "json")
+	if code != exitFindings {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	res := decodeScan(t, stdout)
+	for subject, r := range byEnd(res.Reports) {
+		wantComplete := subject != "role/ecsEventsRole"
+		if r.Complete != wantComplete {
+			t.Errorf("%s: complete %v, errors %v", subject, r.Complete, r.Errors)
+		}
+		if !wantComplete && (len(r.Errors) != 1 || !strings.Contains(r.Errors[0], "EventBridge targets") || !strings.Contains(r.Errors[0], "AccessDenied")) {
+			t.Errorf("%s: errors %v", subject, r.Errors)
+		}
+	}
+	if res.Summary.Incomplete != 1 {
+		t.Errorf("summary %+v", res.Summary)
+	}
+}
