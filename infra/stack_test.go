@@ -420,6 +420,16 @@ func TestEventPatternsAgainstTestdata(t *testing.T) {
 	if ecsRule == "" || iamRule == "" || len(patterns) != 2 {
 		t.Fatalf("rules with patterns: %v", patterns)
 	}
+	// The patterns are SPEC §1's, exactly.
+	spec := map[string]string{
+		ecsRule: `{"detail":{"errorCode":[{"exists":false}],"eventName":["RegisterTaskDefinition"],"eventSource":["ecs.amazonaws.com"]},"detail-type":["AWS API Call via CloudTrail"],"source":["aws.ecs"]}`,
+		iamRule: `{"detail":{"errorCode":[{"exists":false}],"eventName":["AttachRolePolicy","DetachRolePolicy","PutRolePolicy","DeleteRolePolicy","UpdateAssumeRolePolicy","CreatePolicyVersion","SetDefaultPolicyVersion","PutRolePermissionsBoundary","DeleteRolePermissionsBoundary","CreateRole","TagRole","UntagRole"],"eventSource":["iam.amazonaws.com"]},"detail-type":["AWS API Call via CloudTrail"],"source":["aws.iam"]}`,
+	}
+	for id, want := range spec {
+		if patterns[id] != want {
+			t.Errorf("%s pattern\n%s\nwant\n%s", id, patterns[id], want)
+		}
+	}
 	sweep := home.one(t, "AWS::Events::Rule", "SweepRule")
 	if sweep.Properties["ScheduleExpression"] != "rate(1 day)" {
 		t.Errorf("sweep schedule %v", sweep.Properties["ScheduleExpression"])
