@@ -93,12 +93,45 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 const helpHint = ` (run "ecsguard help")`
 
+// reportFlags are the flags check and scan share: how to print the
+// report, and when to fail.
+type reportFlags struct {
+	format     string
+	failOn     rules.Severity
+	failOnName string
+}
+
+// parseFlags adds the report flags to set, parses args, and checks what
+// the commands share: no argument left, a known format and severity.
+func parseFlags(set *flag.FlagSet, args []string, r *reportFlags) error {
+	set.SetOutput(io.Discard)
+	set.StringVar(&r.format, "format", "text", "")
+	set.StringVar(&r.failOnName, "fail-on", "HIGH", "")
+	if err := set.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w%s", err, helpHint)
+	}
+	switch {
+	case set.NArg() > 0:
+		return fmt.Errorf("unexpected argument %q%s", set.Arg(0), helpHint)
+	case r.format != "text" && r.format != "json":
+		return fmt.Errorf("--format: unknown format %q (want text or json)", r.format)
+	}
+	sev, err := rules.ParseSeverity(r.failOnName)
+	if err != nil {
+		return fmt.Errorf("--fail-on: %w", err)
+	}
+	r.failOn = sev
+	return nil
+}
+
 // checkOptions are the parsed flags of check.
 type checkOptions struct {
+	reportFlags
 	taskDefinitions []string
 	iam             string
-	format          string
-	failOn          rules.Severity
 }
 
 // files is a repeatable string flag.
@@ -108,35 +141,16 @@ func (f *files) String() string     { return strings.Join(*f, ",") }
 func (f *files) Set(v string) error { *f = append(*f, v); return nil }
 
 func parseCheckFlags(args []string) (checkOptions, error) {
-	var (
-		opts   checkOptions
-		failOn string
-	)
+	var opts checkOptions
 	set := flag.NewFlagSet("check", flag.ContinueOnError)
-	set.SetOutput(io.Discard)
 	set.Var((*files)(&opts.taskDefinitions), "task-definition", "")
 	set.StringVar(&opts.iam, "iam", "", "")
-	set.StringVar(&opts.format, "format", "text", "")
-	set.StringVar(&failOn, "fail-on", "HIGH", "")
-	if err := set.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return opts, err
-		}
-		return opts, fmt.Errorf("%w%s", err, helpHint)
+	if err := parseFlags(set, args, &opts.reportFlags); err != nil {
+		return opts, err
 	}
-	switch {
-	case set.NArg() > 0:
-		return opts, fmt.Errorf("unexpected argument %q%s", set.Arg(0), helpHint)
-	case opts.iam == "":
+	if opts.iam == "" {
 		return opts, errors.New("--iam is required" + helpHint)
-	case opts.format != "text" && opts.format != "json":
-		return opts, fmt.Errorf("--format: unknown format %q (want text or json)", opts.format)
 	}
-	sev, err := rules.ParseSeverity(failOn)
-	if err != nil {
-		return opts, fmt.Errorf("--fail-on: %w", err)
-	}
-	opts.failOn = sev
 	return opts, nil
 }
 

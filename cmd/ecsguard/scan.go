@@ -25,46 +25,26 @@ import (
 
 // scanOptions are the parsed flags of scan.
 type scanOptions struct {
+	reportFlags
 	region, profile, endpoint string
 	allRevisions              bool
 	workers                   int
-	format                    string
-	failOn                    rules.Severity
 }
 
 func parseScanFlags(args []string) (scanOptions, error) {
-	var (
-		opts   scanOptions
-		failOn string
-	)
+	var opts scanOptions
 	set := flag.NewFlagSet("scan", flag.ContinueOnError)
-	set.SetOutput(io.Discard)
 	set.StringVar(&opts.region, "region", "", "")
 	set.StringVar(&opts.profile, "profile", "", "")
 	set.StringVar(&opts.endpoint, "endpoint-url", "", "")
 	set.BoolVar(&opts.allRevisions, "all-revisions", false, "")
 	set.IntVar(&opts.workers, "workers", 8, "")
-	set.StringVar(&opts.format, "format", "text", "")
-	set.StringVar(&failOn, "fail-on", "HIGH", "")
-	if err := set.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return opts, err
-		}
-		return opts, fmt.Errorf("%w%s", err, helpHint)
+	if err := parseFlags(set, args, &opts.reportFlags); err != nil {
+		return opts, err
 	}
-	switch {
-	case set.NArg() > 0:
-		return opts, fmt.Errorf("unexpected argument %q%s", set.Arg(0), helpHint)
-	case opts.format != "text" && opts.format != "json":
-		return opts, fmt.Errorf("--format: unknown format %q (want text or json)", opts.format)
-	case opts.workers < 1 || opts.workers > 64:
+	if opts.workers < 1 || opts.workers > 64 {
 		return opts, fmt.Errorf("--workers: %d is not between 1 and 64", opts.workers)
 	}
-	sev, err := rules.ParseSeverity(failOn)
-	if err != nil {
-		return opts, fmt.Errorf("--fail-on: %w", err)
-	}
-	opts.failOn = sev
 	return opts, nil
 }
 

@@ -87,6 +87,19 @@ func seeded(t *testing.T) (emulator.Sample, aws.Config, func(endpoint string)) {
 	}
 }
 
+// proxied is a fresh sample account reached through a fault proxy.
+func proxied(t *testing.T) *emulator.FaultProxy {
+	t.Helper()
+	_, _, env := seeded(t)
+	proxy, err := emulator.StartFaultProxy(moto.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { proxy.Close() })
+	env(proxy.URL())
+	return proxy
+}
+
 func runScan(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
@@ -211,13 +224,7 @@ func TestScanAllRevisions(t *testing.T) {
 // minutes), and the scan completes with the same verdict; a scan whose
 // calls stay throttled fails.
 func TestScanSurvivesThrottling(t *testing.T) {
-	_, _, env := seeded(t)
-	proxy, err := emulator.StartFaultProxy(moto.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer proxy.Close()
-	env(proxy.URL())
+	proxy := proxied(t)
 	opts, err := parseScanFlags([]string{"--endpoint-url", proxy.URL(), "--workers", "4"})
 	if err != nil {
 		t.Fatal(err)
@@ -289,13 +296,7 @@ func TestProgressBar(t *testing.T) {
 // A reference to a secondary role that scan may not read leaves that role
 // incomplete, never compliant; the other subjects are unaffected.
 func TestScanUseLookupDenied(t *testing.T) {
-	_, _, env := seeded(t)
-	proxy, err := emulator.StartFaultProxy(moto.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer proxy.Close()
-	env(proxy.URL())
+	proxy := proxied(t)
 	proxy.Fail("ListRuleNamesByTarget", -1, emulator.AccessDenied)
 	code, stdout, stderr := runScan(t, "--endpoint-url", proxy.URL(), "--format", "json")
 	if code != exitFindings {
