@@ -47,17 +47,7 @@ func (cv *changeView) emailText(subjects, findings int, slim bool) string {
 	if len(c.Roles) == 0 {
 		field(&b, "Roles reached:", "(none named)")
 	}
-	for i, r := range c.Roles {
-		label := ""
-		if i == 0 {
-			label = "Roles reached:"
-		}
-		if i == subjects {
-			item(&b, label, fmt.Sprintf("… %d more in the report", len(c.Roles)-subjects))
-			break
-		}
-		item(&b, label, orNone(oneLine(r)))
-	}
+	items(&b, "Roles reached:", c.Roles, subjects)
 
 	n := len(cv.views)
 	fmt.Fprintf(&b, "\nAFFECTED (%d)\n\n", n)

@@ -70,17 +70,11 @@ func (s section) isNew(f rules.Finding) bool {
 func subjectText(b *strings.Builder, v view, limit int, s section) {
 	r := v.r
 	field(b, v.kind+":", orNone(oneLine(r.Subject.ARN)))
+	uses := make([]string, len(s.usedBy))
 	for i, u := range s.usedBy {
-		label := ""
-		if i == 0 {
-			label = "Used by:"
-		}
-		if i == limit {
-			item(b, label, fmt.Sprintf("… %d more in the report", len(s.usedBy)-limit))
-			break
-		}
-		item(b, label, useText(u))
+		uses[i] = useText(u)
 	}
+	items(b, "Used by:", uses, limit)
 	if s.context {
 		field(b, "Account:", orNone(oneLine(r.Account)))
 		field(b, "Region:", orNone(oneLine(r.Region)))
@@ -118,17 +112,7 @@ func subjectText(b *strings.Builder, v view, limit int, s section) {
 		if len(r.Errors) == 0 {
 			field(b, "Errors:", "none recorded")
 		}
-		for i, e := range r.Errors {
-			label := ""
-			if i == 0 {
-				label = "Errors:"
-			}
-			if i == limit {
-				item(b, label, fmt.Sprintf("… %d more in the report", len(r.Errors)-limit))
-				break
-			}
-			item(b, label, oneLine(e))
-		}
+		items(b, "Errors:", r.Errors, limit)
 	}
 	field(b, "Action:", actionText(r.Action))
 	if reason := oneLine(r.Action.Reason); reason != "" {
@@ -242,6 +226,21 @@ func field(b *strings.Builder, label, value string) { wrap(b, pad(label, 17), 17
 
 // item writes a list item in the field column.
 func item(b *strings.Builder, label, value string) { wrap(b, pad(label, 17)+"- ", 19, value) }
+
+// items writes a labelled list of at most limit values, each on one line,
+// then how many more the report holds.
+func items(b *strings.Builder, label string, values []string, limit int) {
+	for i, v := range values {
+		if i > 0 {
+			label = ""
+		}
+		if i == limit {
+			item(b, label, fmt.Sprintf("… %d more in the report", len(values)-limit))
+			return
+		}
+		item(b, label, orNone(oneLine(v)))
+	}
+}
 
 func pad(s string, n int) string {
 	if len(s) >= n {
