@@ -89,6 +89,8 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 		f.fn.AddEnvironment(jsii.String("ECSGUARD_ROLE_ARNS"),
 			awscdk.Fn_Join(jsii.String(","), &[]*string{onRegister.role.RoleArn(), onRoleChange.role.RoleArn()}), nil)
 	}
+	// The sweep walks every watched region: their events come here.
+	onRoleChange.fn.AddEnvironment(jsii.String("REGIONS"), jsii.String(strings.Join(s.Regions, ",")), nil)
 	onRegister.allow("ReadTaskDefinitions", []string{"ecs:DescribeTaskDefinition"}, "*")
 	onRoleChange.allow("ReadTaskDefinitions", []string{"ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:ListClusters"}, "*")
 	if s.Mode == "enforce" {

@@ -215,6 +215,10 @@ func TestFunctions(t *testing.T) {
 				"DeadLetterConfig": map[string]any{"TargetArn": assertions.Match_AnyValue()},
 			})
 		}
+		has(t, home, "AWS::Lambda::Function", map[string]any{
+			"Description": "ecsguard onrolechange",
+			"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{"REGIONS": strings.Join(s.Regions, ",")})},
+		})
 		// A failed invocation is retried twice, then kept in the DLQ.
 		for id, r := range home.of("AWS::Lambda::EventInvokeConfig") {
 			if r.Properties["MaximumRetryAttempts"] != 2.0 {

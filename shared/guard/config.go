@@ -3,6 +3,8 @@ package guard
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -37,7 +39,14 @@ type Config struct {
 	// them (INDEX_TABLE). Without it, onrolechange scans every ACTIVE
 	// revision on each event.
 	IndexTable string
+	// Regions are the regions whose task definitions the sweep records
+	// (REGIONS, comma-separated; default: the function's own): a
+	// deployment that takes other regions' events forwarded sweeps them
+	// too.
+	Regions []string
 }
+
+var regionName = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$`)
 
 // ConfigFromEnv reads the settings through getenv (os.Getenv in main, a map
 // in tests) and says which one is wrong.
@@ -80,5 +89,14 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	c.IndexTable = strings.TrimSpace(getenv("INDEX_TABLE"))
+	for _, r := range strings.Split(getenv("REGIONS"), ",") {
+		switch r = strings.TrimSpace(r); {
+		case r == "" || slices.Contains(c.Regions, r):
+		case !regionName.MatchString(r):
+			errs = append(errs, fmt.Errorf("REGIONS: %q is not a region", r))
+		default:
+			c.Regions = append(c.Regions, r)
+		}
+	}
 	return c, errors.Join(errs...)
 }

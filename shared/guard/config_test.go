@@ -23,6 +23,8 @@ func TestConfigFromEnv(t *testing.T) {
 		{"defaults", map[string]string{"TOPIC_ARN": topic}, guard.Config{TopicARN: topic, Mode: "alert", EnforceMinSeverity: rules.High}, ""},
 		{"enforce-critical-dry-run", map[string]string{"TOPIC_ARN": topic, "MODE": "Enforce", "ENFORCE_MIN_SEVERITY": "critical", "DRY_RUN": "true", "ENFORCE_ON_ROLE_CHANGE": "1", "ECSGUARD_ROLE_ARNS": " arn:aws:iam::1:role/a , arn:aws:iam::1:role/b"},
 			guard.Config{TopicARN: topic, Mode: "enforce", EnforceMinSeverity: rules.Critical, DryRun: true, EnforceOnRoleChange: true, OwnRoleARNs: []string{"arn:aws:iam::1:role/a", "arn:aws:iam::1:role/b"}}, ""},
+		{"regions", map[string]string{"TOPIC_ARN": topic, "REGIONS": "us-east-1, eu-west-1,,us-east-1"}, guard.Config{TopicARN: topic, Mode: "alert", EnforceMinSeverity: rules.High, Regions: []string{"us-east-1", "eu-west-1"}}, ""},
+		{"bad-region", map[string]string{"TOPIC_ARN": topic, "REGIONS": "us-east-1,Europe"}, guard.Config{}, `REGIONS: "Europe" is not a region`},
 		{"no-topic", map[string]string{}, guard.Config{}, "TOPIC_ARN is required"},
 		{"bad-mode", map[string]string{"TOPIC_ARN": topic, "MODE": "block"}, guard.Config{}, `MODE "block"`},
 		{"bad-severity", map[string]string{"TOPIC_ARN": topic, "ENFORCE_MIN_SEVERITY": "urgent"}, guard.Config{}, "ENFORCE_MIN_SEVERITY"},
@@ -43,7 +45,8 @@ func TestConfigFromEnv(t *testing.T) {
 				t.Fatal(err)
 			}
 			if got.TopicARN != tc.want.TopicARN || got.Mode != tc.want.Mode || got.EnforceMinSeverity != tc.want.EnforceMinSeverity ||
-				got.DryRun != tc.want.DryRun || got.EnforceOnRoleChange != tc.want.EnforceOnRoleChange || !slices.Equal(got.OwnRoleARNs, tc.want.OwnRoleARNs) {
+				got.DryRun != tc.want.DryRun || got.EnforceOnRoleChange != tc.want.EnforceOnRoleChange || !slices.Equal(got.OwnRoleARNs, tc.want.OwnRoleARNs) ||
+				!slices.Equal(got.Regions, tc.want.Regions) {
 				t.Errorf("ConfigFromEnv = %+v, want %+v", got, tc.want)
 			}
 		})

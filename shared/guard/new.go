@@ -27,7 +27,7 @@ func New(c Config, cfg aws.Config, log *slog.Logger) *Handler {
 		Config: c,
 		Log:    log,
 		Calls:  calls,
-		Scan:   &roleuse.Scan{ECS: ecsClient},
+		Scan:   &roleuse.Scan{ECS: ecsClient, Regions: c.Regions},
 		Uses:   awsfacts.NewUseFinder(cfg),
 	}
 	if c.IndexTable != "" {

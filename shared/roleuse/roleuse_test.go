@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -108,6 +109,40 @@ func TestIndexAndScanAgree(t *testing.T) {
 	}
 	if got, _ := ix.TaskDefinitions(ctx, "nobody"); len(got) != 0 {
 		t.Errorf("unknown role: %v", got)
+	}
+}
+
+// A scan over several regions finds and records the revisions of each,
+// described in their own region.
+func TestScanRegions(t *testing.T) {
+	t.Parallel()
+	cfg, ix, scan := account(t)
+	ctx := context.Background()
+	other := cfg.Copy()
+	other.Region = "eu-west-1"
+	const app = "arn:aws:iam::111122223333:role/app"
+	here := register(t, cfg, "web", app, "")
+	there := register(t, other, "web", app, "")
+	if here == there || !strings.Contains(there, ":eu-west-1:") {
+		t.Fatalf("revisions %s and %s", here, there)
+	}
+	if got, err := scan.TaskDefinitions(ctx, "app"); err != nil || !slices.Equal(got, []string{here}) {
+		t.Fatalf("one region: %v, %v", got, err)
+	}
+	scan.Regions = []string{"us-east-1", "eu-west-1"}
+	got, err := scan.TaskDefinitions(ctx, "app")
+	if err != nil || !slices.Equal(got, []string{here, there}) {
+		t.Fatalf("two regions: %v, %v", got, err)
+	}
+	if n, err := roleuse.Rebuild(ctx, scan, ix); err != nil || n != 2 {
+		t.Fatalf("rebuild: %d, %v", n, err)
+	}
+	fromIndex, err := ix.TaskDefinitions(ctx, "app")
+	slices.Sort(fromIndex)
+	want := []string{here, there}
+	slices.Sort(want)
+	if err != nil || !slices.Equal(fromIndex, want) {
+		t.Errorf("index: %v, %v", fromIndex, err)
 	}
 }
 

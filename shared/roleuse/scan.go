@@ -19,6 +19,8 @@ type Scan struct {
 	ECS *ecs.Client
 	// PageSize is ListTaskDefinitions' maxResults (0: the service default).
 	PageSize int32
+	// Regions are walked in turn (none: the client's region alone).
+	Regions []string
 }
 
 // TaskDefinitions returns the ACTIVE revisions whose task or execution
@@ -38,25 +40,40 @@ func (s *Scan) TaskDefinitions(ctx context.Context, role string) ([]string, erro
 	return out, err
 }
 
-// each describes every ACTIVE revision of the account, every page.
+// each describes every ACTIVE revision of the account in each region,
+// every page.
 func (s *Scan) each(ctx context.Context, fn func(*ecstypes.TaskDefinition) error) error {
-	in := &ecs.ListTaskDefinitionsInput{Status: ecstypes.TaskDefinitionStatusActive}
-	if s.PageSize > 0 {
-		in.MaxResults = aws.Int32(s.PageSize)
+	regions := s.Regions
+	if len(regions) == 0 {
+		regions = []string{""}
 	}
-	p := ecs.NewListTaskDefinitionsPaginator(s.ECS, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return fmt.Errorf("list task definitions: %w", err)
-		}
-		for _, arn := range page.TaskDefinitionArns {
-			d, err := s.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(arn)})
-			if err != nil {
-				return fmt.Errorf("describe %s: %w", arn, err)
+	for _, region := range regions {
+		inRegion := func(o *ecs.Options) {
+			if region != "" {
+				o.Region = region
 			}
-			if err := fn(d.TaskDefinition); err != nil {
-				return err
+		}
+		in := &ecs.ListTaskDefinitionsInput{Status: ecstypes.TaskDefinitionStatusActive}
+		if s.PageSize > 0 {
+			in.MaxResults = aws.Int32(s.PageSize)
+		}
+		p := ecs.NewListTaskDefinitionsPaginator(s.ECS, in)
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx, inRegion)
+			if err != nil {
+				if region != "" {
+					return fmt.Errorf("list task definitions in %s: %w", region, err)
+				}
+				return fmt.Errorf("list task definitions: %w", err)
+			}
+			for _, arn := range page.TaskDefinitionArns {
+				d, err := s.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(arn)}, inRegion)
+				if err != nil {
+					return fmt.Errorf("describe %s: %w", arn, err)
+				}
+				if err := fn(d.TaskDefinition); err != nil {
+					return err
+				}
 			}
 		}
 	}
