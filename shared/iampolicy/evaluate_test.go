@@ -37,8 +37,8 @@ const (
 	passRoleToECS  = `{"Statement":{"Effect":"Allow","Action":["iam:PassRole","ecs:RunTask"],"Resource":"*","Condition":{"StringLike":{"iam:PassedToService":"ecs-tasks.amazonaws.com"}}}}`
 	notActionIAM   = `{"Statement":{"Effect":"Allow","NotAction":["iam:*","organizations:*"],"Resource":"*"}}`
 	notResource    = `{"Statement":{"Effect":"Allow","Action":"s3:*","NotResource":["arn:aws:s3:::secret","arn:aws:s3:::secret/*"]}}`
-	userVariable   = `{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::home/${aws:username}/*"}}`
-	literalStarVar = `{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::odd/${*}"}}`
+	userVariable   = `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::home/${aws:username}/*"}}`
+	literalStarVar = `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::odd/${*}"}}`
 	questionMark   = `{"Statement":{"Effect":"Allow","Action":"logs:PutLogEvents","Resource":"arn:aws:logs:us-east-1:111122223333:log-group:app-?:*"}}`
 	boundaryS3Only = `{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}`
 )
@@ -60,10 +60,10 @@ func TestDecide(t *testing.T) {
 		{"implicit-deny", set(t, ""), "s3:GetObject", "*", iampolicy.NotAllowed},
 		{"explicit-deny-wins", set(t, "", allowAll, denySecrets), "secretsmanager:GetSecretValue", "arn:aws:secretsmanager:us-east-1:1:secret:x", iampolicy.NotAllowed},
 		{"deny-leaves-others", set(t, "", allowAll, denySecrets), "s3:GetObject", "arn:aws:s3:::x/y", iampolicy.Allowed},
-		{"conditional-deny-not-counted", set(t, "", allowAll, denySecretsIf), "secretsmanager:GetSecretValue", "*", iampolicy.Allowed},
+		{"conditional-deny-lowers", set(t, "", allowAll, denySecretsIf), "secretsmanager:GetSecretValue", "*", iampolicy.Conditional},
 		{"conditional-allow", set(t, "", allowIfTag), "ec2:StopInstances", "arn:aws:ec2:us-east-1:1:instance/i-1", iampolicy.Conditional},
-		{"passedtoservice-is-not-conditional-for-passrole", set(t, "", passRoleToECS), "iam:PassRole", "arn:aws:iam::1:role/x", iampolicy.Allowed},
-		{"passedtoservice-conditional-for-other-actions", set(t, "", passRoleToECS), "ecs:RunTask", "*", iampolicy.Conditional},
+		{"passedtoservice-unknown-without-the-request", set(t, "", passRoleToECS), "iam:PassRole", "arn:aws:iam::1:role/x", iampolicy.Conditional},
+		{"passedtoservice-absent-for-other-services", set(t, "", passRoleToECS), "ecs:RunTask", "*", iampolicy.NotAllowed},
 		{"notaction-excludes", set(t, "", notActionIAM), "iam:PassRole", "*", iampolicy.NotAllowed},
 		{"notaction-includes", set(t, "", notActionIAM), "ec2:RunInstances", "*", iampolicy.Allowed},
 		{"notresource-excludes", set(t, "", notResource), "s3:GetObject", "arn:aws:s3:::secret/k", iampolicy.NotAllowed},
@@ -130,10 +130,20 @@ func TestGrants(t *testing.T) {
 		if _, ok := find(gs, "s3:PutObject"); ok {
 			t.Error("s3:Get* granted s3:PutObject")
 		}
+		wild := 0
 		for _, g := range gs {
-			if g.Action.Service != "s3" || g.Action.Level == iampolicy.LevelUnknown {
+			switch {
+			case g.Action.Wildcard():
+				wild++
+				if g.Action.String() != "s3:Get*" || g.Action.Level != iampolicy.LevelUnknown {
+					t.Errorf("wildcard grant %v", g.Action)
+				}
+			case g.Action.Service != "s3" || g.Action.Level == iampolicy.LevelUnknown:
 				t.Errorf("unexpected grant %v", g.Action)
 			}
+		}
+		if wild != 1 {
+			t.Errorf("%d wildcard grants, want 1 (s3:Get* beyond the catalog)", wild)
 		}
 	})
 	t.Run("notaction-and-deny-on-all", func(t *testing.T) {
@@ -160,6 +170,9 @@ func TestGrants(t *testing.T) {
 				t.Fatalf("boundary s3:* let %v through", g.Action)
 			}
 		}
+		if g := gs[len(gs)-1]; !g.Action.Wildcard() || g.Action.String() != "s3:*" {
+			t.Errorf("last grant %v, want the wildcard s3:* (identity * narrowed by the boundary)", g.Action)
+		}
 	})
 	t.Run("filter-and-unknown-action", func(t *testing.T) {
 		t.Parallel()
@@ -172,11 +185,12 @@ func TestGrants(t *testing.T) {
 	t.Run("conditional-passrole", func(t *testing.T) {
 		t.Parallel()
 		gs := set(t, "", passRoleToECS).Grants(nil)
-		if g, _ := find(gs, "iam:PassRole"); g.Decision != iampolicy.Allowed {
+		if g, _ := find(gs, "iam:PassRole"); g.Decision != iampolicy.Conditional || !g.Evidence.Conditional {
 			t.Errorf("iam:PassRole = %+v", g)
 		}
-		if g, _ := find(gs, "ecs:RunTask"); g.Decision != iampolicy.Conditional || !g.Evidence.Conditional {
-			t.Errorf("ecs:RunTask = %+v", g)
+		// iam:PassedToService is only in iam:PassRole requests.
+		if g, ok := find(gs, "ecs:RunTask"); ok {
+			t.Errorf("ecs:RunTask = %+v, want no grant", g)
 		}
 	})
 }

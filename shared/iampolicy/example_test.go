@@ -34,6 +34,26 @@ func ExampleSet_Grants() {
 	// Output:
 	// ecr:BatchGetImage Read Allowed *
 	// ecr:BatchGetRepositoryScanningConfiguration Read Allowed *
+	// ecr:BatchGet* Unknown Allowed *
+}
+
+// A task role session decides what it can: aws:username is never in its
+// requests, so the policy variable matches nothing, while an ECS task's
+// credentials carry aws:MultiFactorAuthPresent false, so AWS's "deny
+// unless MFA" guard denies.
+func ExampleRoleSession() {
+	doc, _ := iampolicy.Parse(`{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"s3:*","Resource":["arn:aws:s3:::home/${aws:username}/*","arn:aws:s3:::shared/*"]},
+		{"Effect":"Deny","Action":"s3:DeleteObject","Resource":"*","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}}]}`)
+	ctx := iampolicy.RoleSession("arn:aws:iam::111122223333:role/app", nil)
+	set := iampolicy.NewSetIn(ctx, []iampolicy.Policy{{Name: "inline:app", Document: doc}}, nil)
+	fmt.Println(set.Decide("s3:GetObject", "arn:aws:s3:::home/alice/notes.txt"))
+	fmt.Println(set.Decide("s3:GetObject", "arn:aws:s3:::shared/notes.txt"))
+	fmt.Println(set.Decide("s3:DeleteObject", "arn:aws:s3:::shared/notes.txt"))
+	// Output:
+	// NotAllowed
+	// Allowed
+	// NotAllowed
 }
 
 func ExampleParse_error() {

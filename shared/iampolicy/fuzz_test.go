@@ -55,18 +55,27 @@ func FuzzParse(f *testing.F) {
 }
 
 // globToRegexp is the reference for FuzzGlob: IAM's two wildcards in a
-// regular expression.
+// regular expression. In a resource pattern with a colon (an ARN), '*' and
+// '?' stay inside their colon-separated segment, except a '*' that ends a
+// segment, which "can expand to match beyond the colon boundaries"
+// (reference_policies_elements_resource.html).
 func globToRegexp(p string, fold bool) *regexp.Regexp {
+	segmented := !fold && strings.Contains(p, ":")
 	var b strings.Builder
 	if fold {
 		b.WriteString("(?i)")
 	}
 	b.WriteString("^")
-	for _, r := range p {
-		switch r {
-		case '*':
+	rs := []rune(p)
+	for i, r := range rs {
+		switch {
+		case r == '*' && segmented && i+1 < len(rs) && rs[i+1] != ':':
+			b.WriteString("[^:]*")
+		case r == '*':
 			b.WriteString("(?s:.*)")
-		case '?':
+		case r == '?' && segmented:
+			b.WriteString("[^:]")
+		case r == '?':
 			b.WriteString("(?s:.)")
 		default:
 			b.WriteString(regexp.QuoteMeta(string(r)))
@@ -85,6 +94,12 @@ func FuzzGlob(f *testing.F) {
 		{"*?*", ""},
 		{"arn:aws:logs:*:*:log-group:app-?:*", "arn:aws:logs:us-east-1:1:log-group:app-1:log-stream:x"},
 		{"**a", "bbba"},
+		{"arn:aws:iam*555*ob", "arn:aws:iam::555555555555:user/Bob"},
+		{"arn:aws:ssm:*:parameter/prod/*", "arn:aws:ssm:us-east-1:111122223333:parameter/prod/x"},
+		{"a*:x*y", "a1:x2:x3y"},
+		{"a*:x*y", "a1:x2y"},
+		{"*?", "arn:aws:s3:::b"},
+		{"arn:aws:s3:::b/*.json", "arn:aws:s3:::b/dir:x/y.json"},
 	} {
 		f.Add(c[0], c[1])
 	}

@@ -26,7 +26,7 @@ const (
 	outPath  = "testdata/simulate/corpus.jsonl"
 	seedHi   = 0x65637367_75617264 // "ecsguard"
 	seedLo   = 0x73696d75_6c617465 // "simulate"
-	numSets  = 420
+	numSets  = 700
 	perSet   = 30
 	account  = "111122223333"
 	region   = "us-east-1"
@@ -66,6 +66,10 @@ var (
 		"arn:aws:s3:::logs-111122223333/ecs/2024/01/app.log",
 		"arn:aws:s3:::home/alice/notes.txt",
 		"arn:aws:s3:::home/bob/notes.txt",
+		"arn:aws:s3:::home/shared/notes.txt",
+		"arn:aws:s3:::home/111122223333/notes.txt",
+		"arn:aws:s3:::home/${aws:username}/notes.txt",
+		"arn:aws:s3:::app-config/prod:v2/settings.json",
 		"arn:aws:s3:::a1/k",
 		"arn:aws:s3:::ab/k",
 	}
@@ -334,6 +338,14 @@ func namedBoundaries() []named {
 		{"BoundaryDenyInsecure", doc(allow("*", "*"), with(deny("*", "*"), "Condition", obj{"Bool": obj{"aws:SecureTransport": "false"}}))},
 		{"BoundaryPassRoleConditional", doc(allow(list("s3:*", "logs:*", "ecr:*"), "*"),
 			with(allow("iam:PassRole", "*"), "Condition", obj{"StringEquals": obj{"iam:PassedToService": passedToECS}}))},
+		{"BoundaryDenyUnlessMFA", doc(allow("*", "*"), with(obj{"Effect": "Deny", "NotAction": list("iam:ListMFADevices", "sts:GetSessionToken"), "Resource": "*"},
+			"Condition", obj{"BoolIfExists": obj{"aws:MultiFactorAuthPresent": "false"}}))},
+		{"BoundaryConditionalDeny", doc(allow("*", "*"), with(deny(list("s3:*", "secretsmanager:*"), "*"),
+			"Condition", obj{"IpAddress": obj{"aws:SourceIp": "203.0.113.0/24"}}))},
+		{"BoundaryDenyForUsers", doc(allow("*", "*"), with(deny("*", "*"),
+			"Condition", obj{"StringEquals": obj{"aws:PrincipalType": "User"}}))},
+		{"BoundaryDenyPassRoleElsewhere", doc(allow("*", "*"), with(deny("iam:PassRole", "*"),
+			"Condition", obj{"StringNotEquals": obj{"iam:PassedToService": passedToECS}}))},
 	}
 }
 
@@ -405,17 +417,39 @@ var resourcePool = map[string][]string{
 }
 
 // Resource patterns only used in Allow statements' Resource: policy
-// variables, and wildcards that span ARN segments or differ in case in the
-// partition/service/region/account segments (where iam-simulate and the
-// evaluator are known to disagree, see known.json).
+// variables (with and without defaults, decided or not for a task role
+// session), wildcards inside an ARN segment and ending one, short ARNs, and
+// case differences in the partition/service/region/account segments
+// (where iam-simulate and the evaluator are known to disagree, see
+// known.json).
 var allowOnlyResources = []string{
 	"arn:aws:s3:::home/${aws:username}/*",
 	"arn:aws:iam::" + account + ":user/${aws:username}",
 	"arn:aws:s3:::${aws:username}-config/*",
+	"arn:aws:s3:::home/${aws:username, 'shared'}/*",
+	"arn:aws:s3:::home/${aws:PrincipalAccount}/*",
+	"arn:aws:s3:::home/${aws:PrincipalTag/team, 'shared'}/*",
+	"arn:aws:s3:::home/${aws:PrincipalTag/team}/*",
+	"arn:aws:ssm:us-east-1:" + account + ":parameter/${aws:PrincipalAccount}/*",
 	"arn:aws:ssm:*:parameter/prod/*",
 	"arn:aws:secretsmanager:*:secret:prod/*",
 	"arn:aws:SSM:us-east-1:" + account + ":parameter/prod/*",
 	"arn:aws:logs:US-EAST-1:" + account + ":log-group:/ecs/*",
+	// '*' inside a segment stays in it; '*' ending a segment may cross ':'.
+	"arn:aws:ssm:us-*-1:" + account + ":parameter/prod/*",
+	"arn:aws:ssm:*-1:*:parameter/*",
+	"arn:aws:secretsmanager:us-east-1:1111*3333:secret:prod/*",
+	"arn:aws:iam::1111*:role/ecs-*",
+	"arn:aws:s3:::app-config/*/settings.json",
+	"arn:aws:s3:::app-config/prod*settings.json",
+	"arn:aws:logs:us-east-1:" + account + ":log-group:/ecs/app*:*",
+	"arn:aws:ecs:us-*:" + account + ":task-definition/app:*",
+	// Short ARNs.
+	"arn:aws:ssm:*",
+	"arn:aws:secretsmanager:us-east-1:*",
+	"arn:aws:iam::*",
+	"arn:aws:ecs:*:*",
+	"arn:*",
 }
 
 var allowConditions = []obj{
@@ -431,6 +465,23 @@ var allowConditions = []obj{
 	{"StringEqualsIfExists": obj{"aws:ResourceTag/team": "payments"}},
 	{"StringEquals": obj{"iam:PassedToService": passedToECS, "aws:ResourceTag/env": "prod"}},
 	{"StringEquals": obj{"iam:PassedToService": passedToECS}, "Bool": obj{"aws:SecureTransport": "true"}},
+	// Decided for a task role session.
+	{"StringEquals": obj{"aws:PrincipalType": "AssumedRole"}},
+	{"StringEquals": obj{"aws:username": "alice"}},
+	{"StringNotEquals": obj{"aws:username": "bob"}},
+	{"Bool": obj{"aws:MultiFactorAuthPresent": "true"}},
+	{"ArnLike": obj{"aws:PrincipalArn": "arn:aws:iam::" + account + ":role/ecsguard-*"}},
+	{"StringEquals": obj{"aws:PrincipalAccount": "444455556666"}},
+	{"StringLike": obj{"aws:PrincipalArn": "arn:aws:iam::${aws:PrincipalAccount}:role/*"}},
+	{"StringEquals": obj{"aws:PrincipalArn": "${aws:username}"}},
+	// Null "true" and ForAllValues in Allows, on keys absent, present or unknown.
+	{"Null": obj{"aws:username": "true"}},
+	{"Null": obj{"aws:SecureTransport": "true"}},
+	{"Null": obj{"aws:ResourceTag/env": "true"}},
+	{"ForAllValues:StringEquals": obj{"aws:TagKeys": list("env", "team")}},
+	{"ForAllValues:StringLike": obj{"aws:username": "a*"}},
+	{"ForAnyValue:StringEquals": obj{"aws:username": list("alice", "bob")}},
+	{"BoolIfExists": obj{"aws:MultiFactorAuthPresent": "false"}},
 }
 
 var passRoleConditions = []obj{
@@ -447,6 +498,13 @@ var denyConditions = []obj{
 	{"StringNotEquals": obj{"iam:PassedToService": passedToECS}},
 	{"Null": obj{"aws:MultiFactorAuthAge": "true"}},
 	{"NotIpAddress": obj{"aws:SourceIp": "10.0.0.0/8"}},
+	// AWS's "deny unless MFA" guard, and Denies a task session decides.
+	{"BoolIfExists": obj{"aws:MultiFactorAuthPresent": "false"}},
+	{"StringNotEquals": obj{"aws:PrincipalType": "AssumedRole"}},
+	{"Null": obj{"aws:username": "true"}},
+	{"StringEquals": obj{"aws:PrincipalArn": "arn:aws:iam::" + account + ":role/ecsguard-sim"}},
+	{"ForAnyValue:StringEquals": obj{"aws:TagKeys": list("secret")}},
+	{"StringNotEqualsIfExists": obj{"aws:SourceVpce": "vpce-0a1b2c3d"}},
 }
 
 // ---------------------------------------------------------------------------
@@ -546,7 +604,7 @@ func (g *gen) statement(focus []string) obj {
 
 	// Conditions.
 	switch {
-	case isDeny && g.chance(0.4):
+	case isDeny && g.chance(0.5):
 		s["Condition"] = g.pickObj(denyConditions)
 	case !isDeny && passRole && g.chance(0.5):
 		s["Condition"] = g.pickObj(passRoleConditions)
@@ -566,7 +624,7 @@ func (g *gen) policy(focus []string) obj {
 		stmts[i] = g.statement(focus)
 	}
 	d := doc(stmts...)
-	if g.chance(0.03) {
+	if g.chance(0.08) {
 		delete(d, "Version")
 	}
 	return d
@@ -617,11 +675,15 @@ type setLine struct {
 }
 
 type requestLine struct {
-	ID       int    `json:"id"`
-	Set      int    `json:"set"`
-	Action   string `json:"action"`
-	Resource string `json:"resource"`
+	ID       int                 `json:"id"`
+	Set      int                 `json:"set"`
+	Action   string              `json:"action"`
+	Resource string              `json:"resource"`
+	Context  map[string][]string `json:"context,omitempty"`
 }
+
+// passedTo are the services an iam:PassRole request passes the role to.
+var passedTo = []string{passedToECS, "lambda.amazonaws.com", "ec2.amazonaws.com"}
 
 // statements returns the statements of a document.
 func statements(d obj) []obj {
@@ -773,7 +835,11 @@ func main() {
 	id := 0
 	request := func(set int, t target) {
 		id++
-		w.line(requestLine{id, set, t.action, t.resource})
+		l := requestLine{ID: id, Set: set, Action: t.action, Resource: t.resource}
+		if t.action == "iam:PassRole" && g.chance(0.7) {
+			l.Context = map[string][]string{"iam:PassedToService": {g.pick(passedTo)}}
+		}
+		w.line(l)
 	}
 
 	set := 0

@@ -19,8 +19,11 @@
 // Each request is simulated as the role arn:aws:iam::111122223333:role/ecsguard-sim
 // acting on a resource owned by the same account (the corpus only uses
 // same-account resources), with the set's identity policies, its permissions
-// boundary if any, no SCPs/RCPs, no session policy and an empty request
-// context, in Discovery mode. kms:* requests also get the default key policy
+// boundary if any, no SCPs/RCPs, no session policy, in Discovery mode, and
+// the request context of an ECS task role session: the one
+// iampolicy.RoleSession describes (see SESSION below), given to iam-simulate
+// as context values and discoveryContextKeyConstraints. Keys it knows are
+// decided; every other key stays undecided (Discovery). kms:* requests also get the default key policy
 // ("Enable IAM User Permissions": the account root may use kms:*), because
 // KMS only honours identity policies when the key policy delegates to the
 // account; with it, identity policies alone decide, as they do for every other
@@ -79,6 +82,91 @@ const KEY_POLICY = {
     }
   ]
 };
+
+// The request context of a session of the role, as an AWS service (ECS)
+// obtains it: iampolicy.RoleSession in shared/iampolicy/context.go, from the
+// Availability of each key in
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+const SESSION = {
+  // Present with a known value.
+  known: {
+    'aws:PrincipalType': 'AssumedRole',
+    'aws:PrincipalArn': PRINCIPAL,
+    'aws:PrincipalAccount': ACCOUNT,
+    'aws:MultiFactorAuthPresent': 'false',
+    'aws:PrincipalIsAWSService': 'false'
+  },
+  // Never present for a role session.
+  absent: [
+    'aws:username', 'aws:MultiFactorAuthAge', 'aws:FederatedProvider', 'aws:PrincipalServiceName',
+    'aws:PrincipalServiceNamesList', 'aws:Ec2InstanceSourceVpc', 'aws:Ec2InstanceSourcePrivateIPv4',
+    'aws:referer', 'aws:SourceAccount', 'aws:SourceArn', 'aws:SourceOrgID', 'aws:SourceOrgPaths'
+  ],
+  // Present, with a value only the request has (a sample value; its
+  // presence is known, its value is not).
+  present: {
+    'aws:userid': 'AROAEXAMPLEROLEID:0123456789abcdef',
+    'aws:TokenIssueTime': '2026-01-01T00:00:00Z',
+    'aws:CurrentTime': '2026-01-01T00:00:00Z',
+    'aws:EpochTime': '1767225600',
+    'aws:SecureTransport': 'true',
+    'aws:RequestedRegion': 'us-east-1',
+    'aws:UserAgent': 'aws-sdk-go-v2',
+    'aws:ViaAWSService': 'false'
+  }
+};
+
+// Keys with a service prefix that reach requests to other services
+// (iampolicy.crossService); any other such key is absent from requests to
+// another service.
+const CROSS_SERVICE = new Set([
+  'ec2:sourceinstancearn', 'ec2:sourceinstanceprivateipv4', 'ec2:roledelivery', 'lambda:sourcefunctionarn',
+  'glue:roleassumedby', 'glue:credentialissuingservice', 'ssm:sourceinstancearn', 'identitystore:userid'
+]);
+
+// conditionKeys lists the condition keys of a set's policies, lower case.
+function conditionKeys(policies) {
+  const keys = new Set();
+  for (const { policy } of policies) {
+    const stmts = Array.isArray(policy.Statement) ? policy.Statement : [policy.Statement];
+    for (const st of stmts) {
+      for (const block of Object.values(st?.Condition || {})) {
+        for (const k of Object.keys(block || {})) keys.add(k.toLowerCase());
+      }
+    }
+  }
+  return keys;
+}
+
+// requestContext returns the context values and the Discovery constraints
+// of a request: the session's keys, the request's own (iam:PassedToService),
+// and, known absent, the service keys of the set's conditions that belong
+// to another service than the action's.
+function requestContext(set, req) {
+  const values = {};
+  const constraints = [];
+  const known = (k) => constraints.push({ keyName: k, presenceIsKnown: true, valueIsKnown: true });
+  for (const [k, v] of Object.entries(SESSION.known)) {
+    values[k] = v;
+    known(k);
+  }
+  for (const k of SESSION.absent) known(k);
+  for (const [k, v] of Object.entries(SESSION.present)) {
+    values[k] = v;
+    constraints.push({ keyName: k, presenceIsKnown: true, valueIsKnown: false });
+  }
+  for (const [k, v] of Object.entries(req.context || {})) {
+    values[k] = v.length === 1 ? v[0] : v;
+    known(k);
+  }
+  const service = req.action.split(':')[0].toLowerCase();
+  for (const k of set.conditionKeys) {
+    const prefix = k.split(':')[0];
+    if (prefix !== 'aws' && prefix !== service && !CROSS_SERVICE.has(k) && !(k in values)) known(k);
+  }
+  constraints.push({ keyName: '/.*/', presenceIsKnown: false, valueIsKnown: false });
+  return { values, constraints };
+}
 
 function usage(msg) {
   if (msg) console.error(`simulate.mjs: ${msg}`);
@@ -171,6 +259,7 @@ function readCorpus(file) {
   for (const s of sets.values()) {
     s.identityPolicies = s.identity.map(policy);
     s.boundaryPolicies = s.boundary ? [policy(s.boundary)] : undefined;
+    s.conditionKeys = conditionKeys([...s.identityPolicies, ...(s.boundaryPolicies || [])]);
   }
   for (const r of requests) {
     if (!sets.has(r.set)) throw new Error(`request ${r.id}: unknown set ${r.set}`);
@@ -218,12 +307,13 @@ function errorText(errors) {
 }
 
 async function answer(runSimulation, set, req) {
+  const ctx = requestContext(set, req);
   const simulation = {
     request: {
       principal: PRINCIPAL,
       action: req.action,
       resource: { resource: req.resource, accountId: ACCOUNT },
-      contextVariables: {}
+      contextVariables: ctx.values
     },
     identityPolicies: set.identityPolicies,
     serviceControlPolicies: [],
@@ -235,7 +325,7 @@ async function answer(runSimulation, set, req) {
   }
   let res;
   try {
-    res = await runSimulation(simulation, { simulationMode: 'Discovery' });
+    res = await runSimulation(simulation, { simulationMode: 'Discovery', discoveryContextKeyConstraints: ctx.constraints });
   } catch (e) {
     return { want: `error:exception ${e.message}` };
   }
