@@ -41,18 +41,18 @@ type keyInfo struct {
 var (
 	// Never present in the requests of a role session.
 	sessionAbsent = []string{
-		"aws:username",                   // only IAM users have it
-		"aws:MultiFactorAuthAge",         // only when MFA was used
-		"aws:FederatedProvider",          // only sessions from a third-party identity provider
-		"aws:PrincipalServiceName",       // only when an AWS service principal calls
-		"aws:PrincipalServiceNamesList",  // same
-		"aws:Ec2InstanceSourceVpc",       // only with Amazon EC2 role credentials
+		"aws:username",                     // only IAM users have it
+		"aws:MultiFactorAuthAge",           // only when MFA was used
+		"aws:FederatedProvider",            // only sessions from a third-party identity provider
+		"aws:PrincipalServiceName",         // only when an AWS service principal calls
+		"aws:PrincipalServiceNamesList",    // same
+		"aws:Ec2InstanceSourceVpc",         // only with Amazon EC2 role credentials
 		"aws:Ec2InstanceSourcePrivateIPv4", // same
-		"aws:referer",                    // only for requests linked from a web page
-		"aws:SourceAccount",              // only when a service calls on behalf of a resource owner
-		"aws:SourceArn",                  // same
-		"aws:SourceOrgID",                // same
-		"aws:SourceOrgPaths",             // same
+		"aws:referer",                      // only for requests linked from a web page
+		"aws:SourceAccount",                // only when a service calls on behalf of a resource owner
+		"aws:SourceArn",                    // same
+		"aws:SourceOrgID",                  // same
+		"aws:SourceOrgPaths",               // same
 	}
 	// Always present for a role session, with a value that depends on the
 	// request (or on the session's id), not known here.

@@ -30,12 +30,12 @@ const (
 )
 
 type simLine struct {
-	Policy   *string         `json:"policy"`
-	Doc      json.RawMessage `json:"doc"`
-	Set      *int            `json:"set"`
-	Identity []string        `json:"identity"`
-	Boundary *string         `json:"boundary"`
-	ID       *int            `json:"id"`
+	Policy   *string             `json:"policy"`
+	Doc      json.RawMessage     `json:"doc"`
+	Set      *int                `json:"set"`
+	Identity []string            `json:"identity"`
+	Boundary *string             `json:"boundary"`
+	ID       *int                `json:"id"`
 	Action   string              `json:"action"`
 	Resource string              `json:"resource"`
 	Context  map[string][]string `json:"context"`
