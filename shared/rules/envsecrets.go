@@ -76,35 +76,108 @@ func secretLookingWhy(name, value string) (string, bool) {
 	return why, true
 }
 
-// Value patterns that are secrets whatever the variable is called.
+// Value patterns that are secrets whatever the variable is called. Each
+// regexp sits behind the cheapest test that every string it matches passes.
 var secretValuePatterns = []struct {
-	re  *regexp.Regexp
+	re  guardedRegexp
 	why string
 }{
-	{regexp.MustCompile(`-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----`), "value looks like a private key"},
-	{regexp.MustCompile(`(?:^|[^A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?:$|[^A-Za-z0-9])`), "value looks like an AWS access key id"},
-	{regexp.MustCompile(`(?:^|[^A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})`), "value looks like a GitHub token"},
-	{regexp.MustCompile(`(?:^|[^A-Za-z0-9_])glpat-[A-Za-z0-9_-]{20,}`), "value looks like a GitLab token"},
-	{regexp.MustCompile(`(?:^|[^A-Za-z0-9_])xox[baprs]-[A-Za-z0-9-]{10,}`), "value looks like a Slack token"},
-	{regexp.MustCompile(`(?:^|[^A-Za-z0-9_])[sr]k_live_[A-Za-z0-9]{16,}`), "value looks like a Stripe live key"},
-	{regexp.MustCompile(`(?:^|[^A-Za-z0-9_])AIza[0-9A-Za-z_-]{35}`), "value looks like a Google API key"},
-	{regexp.MustCompile(`(?:^|[^A-Za-z0-9_])npm_[A-Za-z0-9]{36}`), "value looks like an npm token"},
-	{regexp.MustCompile(`(?:^|[^A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{7,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`), "value looks like a JWT"},
-	{regexp.MustCompile(`(?i)^(?:bearer|basic|token)\s+[A-Za-z0-9._~+/-]{16,}=*$`), "value looks like an HTTP authorization credential"},
-	{regexp.MustCompile(`^https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]{16,}`), "value looks like a Slack webhook URL"},
-	{regexp.MustCompile(`^https://(?:[a-z]+\.)?discord(?:app)?\.com/api/webhooks/[0-9]+/[A-Za-z0-9_-]{16,}`), "value looks like a Discord webhook URL"},
-	{regexp.MustCompile(`^[^\s:/@()]+:[^\s@]+@(?:tcp|unix|udp)\(`), "value looks like a DSN with a password"},
+	{guard(27, containsAny("-----BEGIN "), `-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----`), "value looks like a private key"},
+	{guard(20, containsAny("AKIA", "ASIA"), `(?:^|[^A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?:$|[^A-Za-z0-9])`), "value looks like an AWS access key id"},
+	{guard(34, containsAny("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"), `(?:^|[^A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})`), "value looks like a GitHub token"},
+	{guard(26, containsAny("glpat-"), `(?:^|[^A-Za-z0-9_])glpat-[A-Za-z0-9_-]{20,}`), "value looks like a GitLab token"},
+	{guard(15, containsAny("xox"), `(?:^|[^A-Za-z0-9_])xox[baprs]-[A-Za-z0-9-]{10,}`), "value looks like a Slack token"},
+	{guard(24, containsAny("k_live_"), `(?:^|[^A-Za-z0-9_])[sr]k_live_[A-Za-z0-9]{16,}`), "value looks like a Stripe live key"},
+	{guard(39, containsAny("AIza"), `(?:^|[^A-Za-z0-9_])AIza[0-9A-Za-z_-]{35}`), "value looks like a Google API key"},
+	{guard(40, containsAny("npm_"), `(?:^|[^A-Za-z0-9_])npm_[A-Za-z0-9]{36}`), "value looks like an npm token"},
+	{guard(16, containsAny("eyJ"), `(?:^|[^A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{7,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`), "value looks like a JWT"},
+	// Under (?i), b and t fold only to B and T (k and s also fold to
+	// non-ASCII runes, but never come first).
+	{guard(22, firstByteIn("bBtT"), `(?i)^(?:bearer|basic|token)\s+[A-Za-z0-9._~+/-]{16,}=*$`), "value looks like an HTTP authorization credential"},
+	{guard(49, hasPrefix("https://hooks.slack.com/", ""), `^https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]{16,}`), "value looks like a Slack webhook URL"},
+	{guard(51, hasPrefix("https://", "discord"), `^https://(?:[a-z]+\.)?discord(?:app)?\.com/api/webhooks/[0-9]+/[A-Za-z0-9_-]{16,}`), "value looks like a Discord webhook URL"},
+	{guard(8, containsAny("@tcp(", "@unix(", "@udp("), `^[^\s:/@()]+:[^\s@]+@(?:tcp|unix|udp)\(`), "value looks like a DSN with a password"},
 }
 
 var (
 	// urlUserinfo matches scheme://user:password@ anywhere in a value.
-	urlUserinfo = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:([^/\s@]+)@`)
+	urlUserinfo = guard(7, func(s string) bool {
+		// Every match has an '@' after the first "://", which may itself
+		// start the value: "://x a://u:p@h".
+		i := strings.Index(s, "://")
+		return i >= 0 && strings.IndexByte(s[i+3:], '@') >= 0
+	}, `[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:([^/\s@]+)@`)
 	// connPassword matches the password of a key=value connection string
 	// ("Server=db;Password=x;", "host=db password=x").
-	connPassword = regexp.MustCompile(`(?i)(?:^|[;\s])(?:password|pwd)\s*=\s*([^;\s]+)`)
+	connPassword = guard(5, containsAny("="), `(?i)(?:^|[;\s])(?:password|pwd)\s*=\s*([^;\s]+)`)
 	// dsnUserinfo matches user:password@host, judged only under a DSN-like name.
-	dsnUserinfo = regexp.MustCompile(`^[^\s:/@]+:([^\s@]+)@[^\s@]`)
+	dsnUserinfo = guard(5, containsAny("@"), `^[^\s:/@]+:([^\s@]+)@[^\s@]`)
 )
+
+// A guardedRegexp is a regexp behind a cheap byte-level test that every
+// string it matches passes: a minimum length, and a literal it needs or a
+// first byte. TD-014 puts every environment value through up to 18
+// regexps, which took most of the time of rules.Evaluate; the guards turn
+// almost every value away before any regexp runs. The tests check each
+// guard against its regexp alone (FuzzSecretLooking) and each minLen against
+// the regexp's syntax.
+type guardedRegexp struct {
+	minLen int                 // the length in bytes of the shortest match
+	could  func(s string) bool // false only when re cannot match s
+	re     *regexp.Regexp
+}
+
+func guard(minLen int, could func(string) bool, expr string) guardedRegexp {
+	return guardedRegexp{minLen, could, regexp.MustCompile(expr)}
+}
+
+func (g guardedRegexp) pass(s string) bool { return len(s) >= g.minLen && g.could(s) }
+
+func (g guardedRegexp) MatchString(s string) bool {
+	return g.pass(s) && g.re.MatchString(s)
+}
+
+func (g guardedRegexp) FindStringSubmatch(s string) []string {
+	if !g.pass(s) {
+		return nil
+	}
+	return g.re.FindStringSubmatch(s)
+}
+
+func (g guardedRegexp) FindAllStringSubmatch(s string, n int) [][]string {
+	if !g.pass(s) {
+		return nil
+	}
+	return g.re.FindAllStringSubmatch(s, n)
+}
+
+// containsAny guards a regexp whose every match holds one of lits.
+func containsAny(lits ...string) func(string) bool {
+	return func(s string) bool {
+		for _, l := range lits {
+			if strings.Contains(s, l) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// firstByteIn guards a regexp anchored at the start whose every match
+// starts with one of the bytes of first.
+func firstByteIn(first string) func(string) bool {
+	return func(s string) bool {
+		return s != "" && strings.IndexByte(first, s[0]) >= 0
+	}
+}
+
+// hasPrefix guards a regexp anchored at the start whose every match starts
+// with prefix and holds lit after it.
+func hasPrefix(prefix, lit string) func(string) bool {
+	return func(s string) bool {
+		return strings.HasPrefix(s, prefix) && strings.Contains(s[len(prefix):], lit)
+	}
+}
 
 // URL query parameters that carry a credential.
 var credentialQueryParams = []string{
@@ -165,9 +238,9 @@ var (
 	}
 	inertWords = []string{"true", "false", "yes", "no", "on", "off", "enabled", "disabled", "enable", "disable"}
 	// templateRef matches ${VAR}, $VAR, {{ .x }}, <placeholder>, %VAR%.
-	templateRef = regexp.MustCompile(`^(?:\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\{\{.*\}\}|<[^<>]*>|%[A-Za-z_][A-Za-z0-9_]*%)$`)
+	templateRef = guard(2, firstByteIn("${<%"), `^(?:\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\{\{.*\}\}|<[^<>]*>|%[A-Za-z_][A-Za-z0-9_]*%)$`)
 	// filePath matches an absolute or relative path of plain characters.
-	filePath = regexp.MustCompile(`^(?:\.{1,2}|~)?/[A-Za-z0-9._/-]+$`)
+	filePath = guard(2, firstByteIn("./~"), `^(?:\.{1,2}|~)?/[A-Za-z0-9._/-]+$`)
 )
 
 // placeholder reports whether s stands for a value rather than being one.
