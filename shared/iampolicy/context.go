@@ -1,6 +1,9 @@
 package iampolicy
 
-import "strings"
+import (
+	"strings"
+	"sync"
+)
 
 // Context is what is known of the request context of the requests a
 // principal makes: condition keys known to be absent, keys present with
@@ -12,7 +15,8 @@ import "strings"
 // session that an AWS service started for the role, such as the credentials
 // ECS gives a task.
 type Context struct {
-	keys map[string]keyInfo // lower-case key
+	keys map[string]keyInfo // lower-case key: this principal's
+	base map[string]keyInfo // shared by every context of its kind
 	// tags are the principal's tags (lower-case keys) when tagsKnown:
 	// aws:PrincipalTag/<key> is present with the tag's value, or absent.
 	tags      map[string]string
@@ -75,17 +79,8 @@ var (
 // and the principal key values of
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
 func RoleSession(roleARN string, tags map[string]string) Context {
-	c := Context{keys: map[string]keyInfo{}}
-	for _, k := range sessionAbsent {
-		c.keys[strings.ToLower(k)] = keyInfo{state: keyAbsent}
-	}
-	for _, k := range sessionPresent {
-		c.keys[strings.ToLower(k)] = keyInfo{state: keyPresentUnknown}
-	}
+	c := Context{base: sessionKeys(), keys: map[string]keyInfo{}}
 	known := func(k, v string) { c.keys[strings.ToLower(k)] = keyInfo{state: keyPresent, values: []string{v}} }
-	known("aws:PrincipalType", "AssumedRole")
-	known("aws:MultiFactorAuthPresent", "false")
-	known("aws:PrincipalIsAWSService", "false")
 	if roleARN != "" {
 		known("aws:PrincipalArn", roleARN)
 		if p := strings.SplitN(roleARN, ":", 6); len(p) == 6 && p[4] != "" {
@@ -103,9 +98,32 @@ func RoleSession(roleARN string, tags map[string]string) Context {
 	return c
 }
 
+// sessionKeys are the keys every role session has alike, built once and
+// shared read-only by every RoleSession context.
+var sessionKeys = sync.OnceValue(func() map[string]keyInfo {
+	m := map[string]keyInfo{}
+	for _, k := range sessionAbsent {
+		m[strings.ToLower(k)] = keyInfo{state: keyAbsent}
+	}
+	for _, k := range sessionPresent {
+		m[strings.ToLower(k)] = keyInfo{state: keyPresentUnknown}
+	}
+	for k, v := range map[string]string{
+		"aws:PrincipalType":          "AssumedRole",
+		"aws:MultiFactorAuthPresent": "false",
+		"aws:PrincipalIsAWSService":  "false",
+	} {
+		m[strings.ToLower(k)] = keyInfo{state: keyPresent, values: []string{v}}
+	}
+	return m
+})
+
 // lookup returns what the context knows of key (lower case).
 func (c *Context) lookup(key string) keyInfo {
 	if k, ok := c.keys[key]; ok {
+		return k
+	}
+	if k, ok := c.base[key]; ok {
 		return k
 	}
 	if tag, ok := strings.CutPrefix(key, "aws:principaltag/"); ok && c.tagsKnown {

@@ -1,6 +1,9 @@
 package iampolicy
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // Comparisons between two action globs ('*' and '?', no segments), for the
 // grants of wildcards that reach beyond the catalog: whether a Deny covers
@@ -11,6 +14,16 @@ import "slices"
 // subset construction over q's positions, walked along p, on the alphabet
 // of the characters both globs name plus one that neither does.
 func coverGlob(q, p string) bool {
+	// The common shape, a literal prefix and one final star ("*", "s3:*",
+	// "s3:Get*"), covers exactly what starts with the prefix before any
+	// wildcard of p.
+	if i := strings.IndexAny(q, "*?"); i == len(q)-1 && q[i] == '*' {
+		lit := p
+		if j := strings.IndexAny(p, "*?"); j >= 0 {
+			lit = p[:j]
+		}
+		return strings.HasPrefix(lit, q[:i])
+	}
 	alphabet := []byte{0} // 0 stands for any character neither glob names
 	for _, c := range []byte(q + p) {
 		if c != '*' && c != '?' && !slices.Contains(alphabet, c) {

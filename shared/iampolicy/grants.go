@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Grant is one action that a [Set] allows on at least one resource, or,
@@ -432,19 +433,16 @@ func WholeServices(gs []Grant) (services []string, all bool) {
 			count[g.Action.Service]++
 		}
 	}
+	if len(wild) == 0 {
+		return nil, false // naming actions one by one never holds a service whole
+	}
 	covers := func(svc string) bool {
 		return slices.ContainsFunc(wild, func(g *Grant) bool { return g.coversService(svc) })
 	}
 	all = slices.ContainsFunc(wild, (*Grant).coversAll)
+	needs := permissionCounts()
 	for _, svc := range loadCatalog().services {
-		actions := ServiceActions(svc)
-		need := len(actions)
-		for _, a := range actions {
-			if noPermissionAction(a) {
-				need--
-			}
-		}
-		if count[svc] == need && covers(svc) {
+		if count[svc] == needs[svc] && covers(svc) {
 			services = append(services, svc)
 		} else {
 			all = false
@@ -459,6 +457,18 @@ func WholeServices(gs []Grant) (services []string, all bool) {
 	slices.Sort(services)
 	return services, all
 }
+
+// permissionCounts is, per service, how many of its catalog actions need a
+// permission (all but sts:GetCallerIdentity).
+var permissionCounts = sync.OnceValue(func() map[string]int {
+	out := map[string]int{}
+	for _, a := range AllActions() {
+		if !noPermissionAction(a) {
+			out[a.Service]++
+		}
+	}
+	return out
+})
 
 // coversService reports whether the wildcard grant stands for every action
 // of the service, named or not.
