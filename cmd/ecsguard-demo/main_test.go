@@ -34,7 +34,7 @@ func TestDemo(t *testing.T) {
 		"[CRITICAL] ecsguard: reports:1 deregistered",
 		"action: deregister: deregistered",
 		"swept, 5 revisions in the role index",
-		"9 subjects: 1 CRITICAL, 3 HIGH, 2 MEDIUM, 1 LOW, 1 INFORMATIONAL; 0 suppressed; fail-on HIGH: fail",
+		"9 subjects: 1 CRITICAL, 3 HIGH, 1 MEDIUM, 1 LOW, 1 INFORMATIONAL; 0 suppressed; fail-on HIGH: fail",
 		"ecsguard: scanned 5 task definitions and 4 roles in us-east-1",
 		"[CRITICAL] ecsguard: AttachRolePolicy on web-api-task affects 1 task definition",
 		"CRITICAL TD-008 task role allows all actions, or a whole service, on every resource (new)",

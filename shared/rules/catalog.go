@@ -10,7 +10,18 @@ type Rule struct {
 	Severities  []Severity
 	Why         string
 	Remediation string
+	// Conditions says how the rule reads a permission that depends on a
+	// condition it cannot decide: as granted (the too-broad rules), or as
+	// a possible lack (TD-006). Empty for rules that read no permission.
+	Conditions string
 }
+
+// How the rules read undecidable conditions (docs/rules.md).
+const (
+	readsGranted = "Counts an Allow whose condition cannot be decided as granted, and a Deny whose condition cannot be decided as not removing it: the rule reports what the role may be able to do. Wildcards count the actions they match beyond the IAM action catalog, and a service the catalog does not know counts whole."
+	readsLack    = "Counts a Deny that holds for the task's session as a lack, and a Deny whose condition cannot be decided as a possible lack (evidence \"conditional\"). An Allow whose condition cannot be decided is not a lack. No lack is claimed for an execution role whose policies could not all be read: the report is incomplete instead."
+	readsTrust   = "Reads who the trust policy admits through sts:AssumeRole, sts:AssumeRoleWithWebIdentity and sts:AssumeRoleWithSAML. A statement with conditions still admits its principal (the evidence says \"with conditions\"); \"*\", a NotPrincipal or any token of a public identity provider without a condition on who it names is CRITICAL."
+)
 
 // Catalog returns every rule, in ID order. The slice is the caller's.
 func Catalog() []Rule {
@@ -50,16 +61,19 @@ var catalog = []Rule{
 		ID: "TD-002", Title: "task role carries execution-plane permissions", Severity: Medium, Severities: sev(Medium),
 		Why:         "Pulling images and writing awslogs are the agent's job, done with the execution role. On the task role they only widen what code in the container can do.",
 		Remediation: "Detach AmazonECSTaskExecutionRolePolicy (or the ECR pull statements) from the task role; put them on the execution role.",
+		Conditions:  readsGranted,
 	},
 	{
 		ID: "TD-003", Title: "execution role allows actions outside the execution plane", Severity: High, Severities: sev(High, Medium),
 		Why:         "The execution role only needs to pull images, write logs and read the task's secrets, parameters, environment files and keys. Anything more is reachable by whoever can pass the role, with no application need.",
 		Remediation: "Reduce the execution role to AmazonECSTaskExecutionRolePolicy plus secretsmanager:GetSecretValue, ssm:GetParameters, kms:Decrypt and s3:GetObject on the task's own resources; move application permissions to the task role.",
+		Conditions:  readsGranted,
 	},
 	{
 		ID: "TD-004", Title: "execution role can read every secret, parameter or key", Severity: Medium, Severities: sev(Medium),
 		Why:         "Secret and parameter reads on \"*\" (or a whole-service ARN) let the role read every secret in the account, not only those this task definition references.",
 		Remediation: "Scope secretsmanager:GetSecretValue and ssm:GetParameters to the ARNs the task definition references (a name prefix such as secret:prod/web-* is fine).",
+		Conditions:  readsGranted,
 	},
 	{
 		ID: "TD-005", Title: "execution role set but nothing in the task definition needs it", Severity: Low, Severities: sev(Low),
@@ -70,6 +84,7 @@ var catalog = []Rule{
 		ID: "TD-006", Title: "execution role missing or lacks a permission the task needs", Severity: High, Severities: sev(High),
 		Why:         "The task cannot start: the agent needs the execution role to pull the private image, create the log stream or fetch the referenced secrets.",
 		Remediation: "Set executionRoleArn to a role that trusts ecs-tasks.amazonaws.com and grant it the missing actions on the resources listed in the evidence.",
+		Conditions:  readsLack,
 	},
 	{
 		ID: "TD-007", Title: "no task role on a task that can run on EC2 or external instances", Severity: Medium, Severities: sev(Medium),
@@ -80,26 +95,31 @@ var catalog = []Rule{
 		ID: "TD-008", Title: "task role allows all actions, or a whole service, on every resource", Severity: Critical, Severities: sev(Critical, High),
 		Why:         "Full administrator rights (CRITICAL) or every action of a service on \"*\" (HIGH) in the task role give any code running in the container, including a compromised dependency, the run of the account or the service.",
 		Remediation: "Replace the wildcard grants with the specific actions and resource ARNs the application calls; use IAM Access Analyzer policy generation from CloudTrail to find them.",
+		Conditions:  readsGranted,
 	},
 	{
 		ID: "TD-009", Title: "task role allows privilege escalation", Severity: High, Severities: sev(High),
 		Why:         "Actions such as iam:PassRole on any role, attaching or writing policies, new policy versions, access keys, or passing a role to a new task let code in the container give itself more permissions than the role holds.",
 		Remediation: "Remove the IAM write actions from the task role; scope iam:PassRole to the exact role ARNs with an iam:PassedToService condition; scope sts:AssumeRole to named roles.",
+		Conditions:  readsGranted,
 	},
 	{
 		ID: "TD-010", Title: "role trust admits a principal other than ecs-tasks.amazonaws.com", Severity: Medium, Severities: sev(Critical, Medium),
 		Why:         "A task or execution role should be assumable by ECS tasks only. Another service or account in its trust can use the role's permissions outside ECS; \"*\" without conditions lets anyone do so.",
 		Remediation: "Remove the extra principals from the trust policy, or give them a role of their own.",
+		Conditions:  readsTrust,
 	},
 	{
 		ID: "TD-011", Title: "role trust lacks aws:SourceAccount / aws:SourceArn (confused deputy)", Severity: Low, Severities: sev(Low),
 		Why:         "Without a source condition, ECS acting for another account could be made to assume the role (the confused deputy problem).",
 		Remediation: "Add \"Condition\": {\"StringEquals\": {\"aws:SourceAccount\": \"<account>\"}} or an ArnLike aws:SourceArn of arn:aws:ecs:<region>:<account>:* to the ecs-tasks statement.",
+		Conditions:  readsTrust,
 	},
 	{
 		ID: "TD-012", Title: "role trust does not allow ecs-tasks.amazonaws.com", Severity: High, Severities: sev(High),
 		Why:         "ECS cannot assume the role, so tasks fail to start (execution role) or get no credentials (task role).",
 		Remediation: "Add a trust statement allowing the service principal ecs-tasks.amazonaws.com to sts:AssumeRole.",
+		Conditions:  readsTrust,
 	},
 	{
 		ID: "TD-013", Title: "task role serves more than one task definition family", Severity: Low, Severities: sev(Low),
@@ -112,24 +132,28 @@ var catalog = []Rule{
 		Remediation: "Move the value to Secrets Manager or SSM Parameter Store and reference it from the container's secrets; rotate the exposed value.",
 	},
 	{
-		ID: "SR-001", Title: "events role can pass any role or run any task", Severity: High, Severities: sev(High, Medium, Low),
-		Why:         "An EventBridge or Scheduler role only needs to run the scheduled task definitions and pass their roles to ECS. iam:PassRole on \"*\" without iam:PassedToService lets it hand any role to any service.",
+		ID: "SR-001", Title: "events role can pass any role or run any task", Severity: High, Severities: sev(High, Low),
+		Why:         "An EventBridge or Scheduler role only needs to run the scheduled task definitions and pass their roles to ECS. iam:PassRole on \"*\" that iam:PassedToService does not limit to ecs-tasks.amazonaws.com lets it hand any role to any service (HIGH). Limited to ECS, as AWS's AmazonEC2ContainerServiceEventsRole grants it, or ecs:RunTask on \"*\", it can still run any task definition with any role (LOW).",
 		Remediation: "Scope ecs:RunTask to the scheduled task definition ARNs and iam:PassRole to their task and execution role ARNs, with iam:PassedToService = ecs-tasks.amazonaws.com.",
+		Conditions:  readsGranted,
 	},
 	{
 		ID: "SR-002", Title: "events role allows more than ecs:RunTask, iam:PassRole and ecs:TagResource", Severity: Medium, Severities: sev(Medium),
 		Why:         "Whoever can create an EventBridge rule with this role gets everything else it allows.",
 		Remediation: "Use AmazonEC2ContainerServiceEventsRole, or a policy with only ecs:RunTask, iam:PassRole and ecs:TagResource, scoped.",
+		Conditions:  readsGranted,
 	},
 	{
 		ID: "SR-003", Title: "autoscale role allows more than ECS service autoscaling needs", Severity: Medium, Severities: sev(Medium, Informational),
 		Why:         "Application Auto Scaling only needs to describe and update ECS services and manage their CloudWatch alarms. The service-linked role AWSServiceRoleForApplicationAutoScaling_ECSService does this without a custom role.",
 		Remediation: "Remove the custom ecsAutoscaleRole and let Application Auto Scaling use its service-linked role; otherwise keep it to ecs:DescribeServices, ecs:UpdateService and the cloudwatch alarm actions.",
+		Conditions:  readsGranted,
 	},
 	{
 		ID: "SR-004", Title: "container instance role allows more than AmazonEC2ContainerServiceforEC2Role", Severity: Medium, Severities: sev(High, Medium),
 		Why:         "Containers on the host can reach the instance role through the instance metadata service, so whatever it allows, every task on the host can do.",
 		Remediation: "Keep the instance role to AmazonEC2ContainerServiceforEC2Role; give applications task roles; block container access to IMDS.",
+		Conditions:  readsGranted,
 	},
 	{
 		ID: "SR-005", Title: "legacy ECS service role or broad CodeDeploy role", Severity: Low, Severities: sev(Low),
@@ -140,5 +164,6 @@ var catalog = []Rule{
 		ID: "SR-006", Title: "secondary ECS role trusts a principal other than its service", Severity: High, Severities: sev(High),
 		Why:         "An events, autoscale, instance, service or CodeDeploy role assumable by another principal lends its ECS permissions (run tasks, pass roles, update services) outside the service it exists for.",
 		Remediation: "Limit the trust policy to the role's service principal (events/scheduler, application-autoscaling, ec2, ecs or codedeploy .amazonaws.com).",
+		Conditions:  readsTrust,
 	},
 }

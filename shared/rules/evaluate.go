@@ -32,11 +32,15 @@ func Evaluate(f Facts) Report {
 			if arn != "" && f.Roles[arn] == nil && !hasMissing(missing, arn) {
 				missing = append(missing, FactError{Subject: arn, Err: errRoleNotLoaded})
 			}
+			if role := f.Roles[arn]; arn != "" && role != nil {
+				missing = addMissing(missing, role.Missing)
+			}
 		}
 		found = checkTaskDefinition(f)
 		tags = append(tags, td.Tags)
 	case f.Role != nil:
 		r.Subject = Subject{Type: SubjectRole, ARN: f.Role.ARN}
+		missing = addMissing(missing, f.Role.Missing)
 		found = checkSecondaryRole(f.Role)
 	default:
 		missing = append(missing, FactError{Subject: "facts", Err: errNoSubject})
@@ -66,6 +70,25 @@ var (
 
 func hasMissing(ms []FactError, subject string) bool {
 	return slices.ContainsFunc(ms, func(m FactError) bool { return m.Subject == subject })
+}
+
+// addMissing appends the errors of add that ms does not list yet (same
+// subject, same text): loaders report a role's missing facts both in
+// [Role.Missing] and in [Facts.Missing], and a report names each once.
+func addMissing(ms, add []FactError) []FactError {
+	for _, a := range add {
+		if !slices.ContainsFunc(ms, func(m FactError) bool { return m.Subject == a.Subject && errText(m.Err) == errText(a.Err) }) {
+			ms = append(ms, a)
+		}
+	}
+	return ms
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 // newFinding fills a finding from the catalog entry of rule id.

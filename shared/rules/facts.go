@@ -121,7 +121,16 @@ type Role struct {
 	// by the loader: EventBridge rules and schedules that run ECS tasks with
 	// it, scalable targets, the instance profiles that hold it.
 	Uses []Use
+	// Missing lists the facts of this role that could not be read: its
+	// trust policy, an inline or managed policy, its boundary, its uses. A
+	// role with any is incomplete: [Evaluate] adds them to the report's
+	// errors, and no rule claims the role lacks a permission, since the
+	// unread fact may grant it.
+	Missing []FactError
 }
+
+// Incomplete reports whether some fact of the role could not be read.
+func (r *Role) Incomplete() bool { return r != nil && len(r.Missing) > 0 }
 
 // Use is a reference to a role from another ECS-related resource.
 type Use struct {
@@ -154,7 +163,15 @@ func (r *Role) ServiceLinked() bool {
 	return strings.HasPrefix(r.Path, "/aws-service-role/")
 }
 
-// Permissions compiles the role's identity policies and boundary.
+// Permissions compiles the role's identity policies and boundary for the
+// requests of a session an AWS service started for it (ECS for a task's
+// containers or its agent, EventBridge, EC2): conditions on keys such a
+// session never has, or has with known values, are decided
+// ([iampolicy.RoleSession]); the role's tags decide aws:PrincipalTag.
 func (r *Role) Permissions() *iampolicy.Set {
-	return iampolicy.NewSet(r.Policies, r.Boundary)
+	return iampolicy.NewSetIn(r.session(), r.Policies, r.Boundary)
+}
+
+func (r *Role) session() iampolicy.Context {
+	return iampolicy.RoleSession(r.ARN, r.Tags)
 }

@@ -51,20 +51,32 @@ var (
 func escalationRelated() []string {
 	out := append(slices.Clone(escalation), "iam:PassRole")
 	for _, p := range passRoleTo {
-		out = append(out, p...)
+		out = append(out, p.actions...)
 	}
 	return out
 }
 
+// fromIAM turns an iampolicy evidence into a finding's, with what IAM
+// itself would reject in the statement (an invalid ARN) noted.
 func fromIAM(e iampolicy.Evidence, action, detail string) Evidence {
+	if e.Note != "" {
+		detail = strings.TrimPrefix(detail+"; "+e.Note, "; ")
+	}
 	return Evidence{Detail: detail, Policy: e.Policy, Action: action, Statement: e.Statement, Conditional: e.Conditional}
 }
 
 // grantSummary turns many grants into a readable sentence and one evidence
-// entry per deciding statement, with a few of the actions it grants.
+// entry per deciding statement, with a few of the actions it grants. A
+// wildcard grant is not an action: it says the wildcard also reaches
+// actions newer than the catalog, or services it lacks.
 func grantSummary(gs []iampolicy.Grant, what string) []Evidence {
 	levels := map[iampolicy.AccessLevel]int{}
+	var wild []string
 	for _, g := range gs {
+		if g.Action.Wildcard() {
+			wild = append(wild, g.Action.String())
+			continue
+		}
 		levels[g.Action.Level]++
 	}
 	var parts []string
@@ -77,16 +89,27 @@ func grantSummary(gs []iampolicy.Grant, what string) []Evidence {
 			parts = append(parts, fmt.Sprintf("%d %s", n, name))
 		}
 	}
-	out := []Evidence{{Detail: fmt.Sprintf("allows %d %s (%s)", len(gs), plural(len(gs), what), strings.Join(parts, ", "))}}
+	n := len(gs) - len(wild)
+	detail := fmt.Sprintf("allows %d %s", n, plural(n, what))
+	if len(parts) > 0 {
+		detail += " (" + strings.Join(parts, ", ") + ")"
+	}
+	if len(wild) > 0 {
+		shown := wild[:min(len(wild), 5)]
+		more := ""
+		if len(wild) > len(shown) {
+			more = ", ..."
+		}
+		detail += fmt.Sprintf(", and whatever %s%s also match beyond the IAM action catalog of %s (newer actions, services it does not know)", strings.Join(shown, ", "), more, iampolicy.CatalogDate)
+	}
+	out := []Evidence{{Detail: detail}}
 	seen := map[*iampolicy.Evidence]int{} // grants of one statement share its evidence
 	for _, g := range gs {
 		k := g.Evidence
 		i, ok := seen[k]
 		if !ok {
 			seen[k] = len(out)
-			out = append(out, fromIAM(*g.Evidence, g.Action.String(), ""))
-			i = len(out) - 1
-			out[i].Detail = "grants " + g.Action.String() + " on " + g.Resource
+			out = append(out, fromIAM(*g.Evidence, g.Action.String(), "grants "+g.Action.String()+" on "+g.Resource))
 			continue
 		}
 		if n := strings.Count(out[i].Detail, ","); n < 4 {
@@ -116,24 +139,6 @@ func writes(gs []iampolicy.Grant) bool {
 		}
 		return false
 	})
-}
-
-// wholeServices lists the services every action of which the grants allow
-// on every resource. all is true when that holds for every service.
-func wholeServices(gs []iampolicy.Grant) (services []string, all bool) {
-	count := map[string]int{}
-	for _, g := range gs {
-		if g.OnAll && g.Action.Level != iampolicy.LevelUnknown {
-			count[g.Action.Service]++
-		}
-	}
-	for s, n := range count {
-		if n == len(iampolicy.ServiceActions(s)) {
-			services = append(services, s)
-		}
-	}
-	slices.Sort(services)
-	return services, len(services) > 0 && len(services) == len(iampolicy.Services())
 }
 
 // arnParts returns partition, region and account of an ARN.

@@ -68,111 +68,84 @@ func checkSecondaryRole(r *Role) []Finding {
 	return dedupeFindings(out)
 }
 
-// SR-006
-func secondaryTrust(r *Role, classes []Class) []Finding {
-	if r.Trust == nil {
-		return nil
+// SR-001: iam:PassRole on every role to any service is HIGH. Limited to
+// ecs-tasks.amazonaws.com by iam:PassedToService, as AWS's own
+// AmazonEC2ContainerServiceEventsRole grants it, it is LOW, as is
+// ecs:RunTask on every task definition. The conditions are evaluated with
+// their operators, for a request that passes the role to ECS and for one
+// that passes it to another service.
+func eventsRolePassAndRun(r *Role, perms *iampolicy.Set) []Finding {
+	partition, _, account := arnParts(r.ARN)
+	role := probeRole(cmpOr(partition, "aws"), account)
+	pass := func(svc string) iampolicy.Result {
+		return perms.EvaluateRequest(iampolicy.Request{Action: "iam:PassRole", Resource: role, Context: map[string][]string{"iam:PassedToService": {svc}}})
 	}
-	var allowed []string
-	for _, c := range classes {
-		allowed = append(allowed, servicePrincipals[c]...)
-	}
-	var ev []Evidence
-	for _, st := range r.Trust.Statements {
-		if st.Effect != iampolicy.Allow || !assumes(st) {
-			continue
-		}
-		switch {
-		case st.NotPrincipal != nil:
-			ev = append(ev, Evidence{Detail: "NotPrincipal admits every principal it does not name", Statement: st.Raw})
-		case st.Principal.Everyone():
-			ev = append(ev, Evidence{Detail: `trust admits "*"` + conditionNote(st), Statement: st.Raw})
-		default:
-			for _, who := range otherPrincipals(st.Principal, allowed...) {
-				ev = append(ev, Evidence{Detail: "trust admits " + who + conditionNote(st), Statement: st.Raw})
+	var out []Finding
+	var low, high []Evidence
+	for _, svc := range passedToServices(r) {
+		if res := pass(svc); res.Decision != iampolicy.NotAllowed {
+			what := "iam:PassRole on every role, to any service"
+			if svc != probeService {
+				what = "iam:PassRole on every role, to " + svc
 			}
+			for _, e := range allows(res) {
+				high = append(high, fromIAM(e, "iam:PassRole", what))
+			}
+			break
 		}
 	}
-	if len(ev) == 0 {
-		return nil
+	if len(high) > 0 {
+		out = append(out, newFinding("SR-001", High, r.ARN, high...))
+	} else if ecs := pass(principalECSTasks); ecs.Decision != iampolicy.NotAllowed {
+		for _, e := range allows(ecs) {
+			low = append(low, fromIAM(e, "iam:PassRole", "iam:PassRole on every role, limited to ecs-tasks.amazonaws.com by iam:PassedToService"))
+		}
 	}
-	return []Finding{newFinding("SR-006", High, r.ARN, ev...)}
+	if run := perms.Evaluate("ecs:RunTask", "*"); run.Decision != iampolicy.NotAllowed {
+		for _, e := range allows(run) {
+			low = append(low, fromIAM(e, "ecs:RunTask", "ecs:RunTask on every task definition"))
+		}
+	}
+	if len(low) > 0 {
+		out = append(out, newFinding("SR-001", Low, r.ARN, low...))
+	}
+	return out
 }
 
-// SR-001: PassRole on every role without iam:PassedToService = ecs-tasks is
-// HIGH, with it MEDIUM; RunTask on "*" is LOW.
-func eventsRolePassAndRun(r *Role, perms *iampolicy.Set) []Finding {
-	var out []Finding
-	var high, medium []Evidence
+// passedToServices are the services other than ECS tasks a role might
+// pass roles to: any service (the probe), then each one its policies name
+// in an iam:PassedToService condition.
+func passedToServices(r *Role) []string {
+	out := []string{probeService}
 	for _, p := range r.Policies {
 		if p.Document == nil {
 			continue
 		}
 		for _, st := range p.Document.Statements {
-			if st.Effect != iampolicy.Allow || !statementAllows(st, "iam:PassRole", "*") {
-				continue
-			}
-			e := Evidence{Policy: p.Name, Action: "iam:PassRole", Statement: st.Raw}
-			if passesOnlyToECSTasks(st) {
-				e.Detail = "iam:PassRole on every role, limited to ecs-tasks.amazonaws.com by iam:PassedToService"
-				medium = append(medium, e)
-			} else {
-				e.Detail = "iam:PassRole on every role, to any service"
-				e.Conditional = len(st.Condition) > 0
-				high = append(high, e)
+			_, values := st.Condition.Values("iam:PassedToService")
+			for _, v := range values {
+				if v != principalECSTasks && !strings.ContainsAny(v, "*?$") && !slices.Contains(out, v) {
+					out = append(out, v)
+				}
 			}
 		}
-	}
-	if perms.Decide("iam:PassRole", "*") == iampolicy.NotAllowed {
-		high, medium = nil, nil // denied or bounded away
-	}
-	switch {
-	case len(high) > 0:
-		out = append(out, newFinding("SR-001", High, r.ARN, high...))
-	case len(medium) > 0:
-		out = append(out, newFinding("SR-001", Medium, r.ARN, medium...))
-	}
-	if run := perms.Evaluate("ecs:RunTask", "*"); run.Decision != iampolicy.NotAllowed {
-		var ev []Evidence
-		for _, e := range run.Evidence {
-			ev = append(ev, fromIAM(e, "ecs:RunTask", "ecs:RunTask on every task definition"))
-		}
-		out = append(out, newFinding("SR-001", Low, r.ARN, ev...))
 	}
 	return out
 }
 
-// statementAllows tests one statement, ignoring its Condition.
-func statementAllows(st iampolicy.Statement, action, resource string) bool {
-	st.Condition = nil
-	s := iampolicy.NewSet([]iampolicy.Policy{{Document: &iampolicy.Document{Statements: []iampolicy.Statement{st}}}}, nil)
-	return s.Decide(action, resource) == iampolicy.Allowed
-}
+// probeService is a service principal no iam:PassedToService condition
+// names: a grant that reaches it reaches any service.
+const probeService = "~ecsguard-probe.amazonaws.com"
 
-// passesOnlyToECSTasks: the statement's only condition key is
-// iam:PassedToService and every value it allows names ecs-tasks.
-func passesOnlyToECSTasks(st iampolicy.Statement) bool {
-	keys := st.Condition.Keys()
-	if len(keys) == 0 {
-		return false
-	}
-	for _, k := range keys {
-		if k != "iam:passedtoservice" {
-			return false
+// allows keeps the Allow statements of a result's evidence.
+func allows(r iampolicy.Result) []iampolicy.Evidence {
+	var out []iampolicy.Evidence
+	for _, e := range r.Evidence {
+		if e.Effect == iampolicy.Allow {
+			out = append(out, e)
 		}
 	}
-	ops, vals := st.Condition.Values("iam:PassedToService")
-	for _, op := range ops {
-		if strings.HasPrefix(op, "ForAnyValue:") || strings.Contains(op, "Not") {
-			return false
-		}
-	}
-	for _, v := range vals {
-		if v != principalECSTasks {
-			return false
-		}
-	}
-	return len(vals) > 0
+	return out
 }
 
 // beyond reports the grants outside the allowed actions as one finding.
@@ -192,8 +165,8 @@ func instanceRoleBeyond(r *Role, perms *iampolicy.Set) []Finding {
 		return nil
 	}
 	s := Medium
-	services, _ := wholeServices(extra)
-	if len(services) > 0 || slices.ContainsFunc(extra, func(g iampolicy.Grant) bool { return g.Action.Level == iampolicy.LevelPermissionsManagement }) {
+	services, all := iampolicy.WholeServices(perms.Grants(nil))
+	if all || len(services) > 0 || slices.ContainsFunc(extra, func(g iampolicy.Grant) bool { return g.Action.Level == iampolicy.LevelPermissionsManagement }) {
 		s = High
 	}
 	return []Finding{newFinding("SR-004", s, r.ARN, grantSummary(extra, "actions beyond AmazonEC2ContainerServiceforEC2Role")...)}

@@ -49,7 +49,17 @@ func TestSecondaryRoleRules(t *testing.T) {
 		return r
 	}
 	tests := []secondaryCase{
-		{"sr001-managed-events-role-passrole-medium", func(t testing.TB) *rules.Role { return role(t, roleARN+"ecsEventsRole", trustEvents, eventsManaged) }, "SR-001", rules.Medium, "limited to ecs-tasks"},
+		// AWS's own AmazonEC2ContainerServiceEventsRole: never above LOW.
+		{"sr001-managed-events-role-passrole-low", func(t testing.TB) *rules.Role { return role(t, roleARN+"ecsEventsRole", trustEvents, eventsManaged) }, "SR-001", rules.Low, "limited to ecs-tasks"},
+		{"sr001-passrole-to-lambda-only", func(t testing.TB) *rules.Role {
+			return role(t, roleARN+"ecsEventsRole", trustEvents, `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:PassRole","Resource":"*","Condition":{"StringEquals":{"iam:PassedToService":"lambda.amazonaws.com"}}}}`)
+		}, "SR-001", rules.High, ""},
+		{"sr001-passrole-not-ecs-is-any", func(t testing.TB) *rules.Role {
+			return role(t, roleARN+"ecsEventsRole", trustEvents, `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:PassRole","Resource":"*","Condition":{"StringNotEquals":{"iam:PassedToService":"ecs-tasks.amazonaws.com"}}}}`)
+		}, "SR-001", rules.High, "to any service"},
+		{"sr001-passrole-like-any-service", func(t testing.TB) *rules.Role {
+			return role(t, roleARN+"ecsEventsRole", trustEvents, `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:PassRole","Resource":"*","Condition":{"StringLike":{"iam:PassedToService":"*.amazonaws.com"}}}}`)
+		}, "SR-001", rules.High, "to any service"},
 		{"sr001-managed-events-role-runtask-low", func(t testing.TB) *rules.Role { return role(t, roleARN+"ecsEventsRole", trustEvents, eventsManaged) }, "SR-001", rules.Low, "ecs:RunTask"},
 		{"sr001-passrole-any-service-high", func(t testing.TB) *rules.Role {
 			return role(t, roleARN+"nightly-report-events", trustEvents, `{"Statement":[{"Effect":"Allow","Action":["ecs:RunTask","iam:PassRole"],"Resource":"*"}]}`)

@@ -20,6 +20,12 @@ type tdCheck struct {
 
 func checkTaskDefinition(f Facts) []Finding {
 	td := f.TaskDefinition
+	// A task definition that could not be read is only its ARN: every
+	// rule would judge an empty definition (no task role: TD-007), so none
+	// runs. The report is incomplete with the error.
+	if hasMissing(f.Missing, td.ARN) {
+		return nil
+	}
 	c := &tdCheck{f: f, td: td, task: f.Roles[td.TaskRoleARN], exec: f.Roles[td.ExecutionRoleARN]}
 	c.partition, c.region, c.account = arnParts(td.ARN)
 	c.partition = cmpOr(c.partition, "aws")
@@ -164,10 +170,27 @@ func (c *tdCheck) executionRoleInsufficient() []Finding {
 	if c.exec == nil {
 		return nil // the role could not be read: the report is incomplete
 	}
+	// A policy that could not be read may grant what seems lacking: no
+	// lack is claimed on partial facts. The role's errors make the report
+	// incomplete, which blocks enforcement.
+	if c.exec.Incomplete() {
+		return nil
+	}
+	// A Deny that holds for the task's session is a lack; one whose
+	// condition cannot be decided is a possible lack, marked conditional.
+	// A conditional Allow is not a lack: ECS may well meet its condition.
 	var ev []Evidence
 	for _, n := range needs {
-		if c.execPerms.Decide(n.Action, n.Resource) == iampolicy.NotAllowed {
+		r := c.execPerms.Evaluate(n.Action, n.Resource)
+		switch {
+		case r.Decision == iampolicy.NotAllowed:
 			ev = append(ev, Evidence{Detail: "not allowed: " + needDetail(n), Action: n.Action})
+		case r.MayBeDenied():
+			for _, e := range r.Evidence {
+				if e.Effect == iampolicy.Deny {
+					ev = append(ev, fromIAM(e, n.Action, "conditional: a Deny may refuse "+needDetail(n)))
+				}
+			}
 		}
 	}
 	if len(ev) == 0 {
@@ -198,14 +221,18 @@ func (c *tdCheck) noTaskRoleOnInstances() []Finding {
 	})}
 }
 
-// TD-008
+// TD-008: every action of a service, or of every service, on every
+// resource. Naming each action the catalog lists is not a whole service
+// (ECS Exec's four ssmmessages actions are all the catalog has): a wildcard
+// or NotAction must cover the service, so that actions added later are
+// granted too (iampolicy.WholeServices).
 func (c *tdCheck) taskRoleTooBroad() []Finding {
 	if c.task == nil {
 		return nil
 	}
 	gs := c.taskPerms.Grants(nil)
-	services, all := wholeServices(gs)
-	if len(services) == 0 {
+	services, all := iampolicy.WholeServices(gs)
+	if len(services) == 0 && !all {
 		return nil
 	}
 	whole := make(map[string]bool, len(services))
@@ -214,16 +241,15 @@ func (c *tdCheck) taskRoleTooBroad() []Finding {
 	}
 	deciding := make([]iampolicy.Grant, 0, len(gs))
 	for _, g := range gs {
-		if g.OnAll && whole[g.Action.Service] {
+		if g.OnAll && (whole[g.Action.Service] || (all && g.Action.Wildcard())) {
 			deciding = append(deciding, g)
 		}
 	}
+	ev := grantSummary(deciding, "actions")
 	if all {
-		ev := grantSummary(deciding, "actions")
 		ev[0].Detail = "task role allows every action on every resource"
 		return []Finding{newFinding("TD-008", Critical, c.task.ARN, ev...)}
 	}
-	ev := grantSummary(deciding, "actions")
 	ev[0].Detail = "task role allows every action of " + serviceList(services) + " on every resource"
 	return []Finding{newFinding("TD-008", High, c.task.ARN, ev...)}
 }
@@ -238,12 +264,22 @@ var escalation = []string{
 	"iam:AddUserToGroup", "iam:DeleteRolePermissionsBoundary", "iam:PutRolePermissionsBoundary",
 }
 
-// passRoleTo pairs: iam:PassRole plus any of these starts compute with a
-// role of the caller's choosing.
-var passRoleTo = [][]string{
-	{"ecs:RunTask"}, {"ecs:StartTask"}, {"ecs:RegisterTaskDefinition", "ecs:CreateService"},
-	{"ecs:RegisterTaskDefinition", "ecs:UpdateService"}, {"lambda:CreateFunction"}, {"ec2:RunInstances"},
-	{"cloudformation:CreateStack"}, {"glue:CreateDevEndpoint"},
+// passRoleTo: iam:PassRole to the service plus these actions start compute
+// with a role of the caller's choosing. The pass is judged for that
+// service: iam:PassedToService = lambda.amazonaws.com does not let a role
+// go to ECS.
+var passRoleTo = []struct {
+	actions []string
+	service string
+}{
+	{[]string{"ecs:RunTask"}, principalECSTasks},
+	{[]string{"ecs:StartTask"}, principalECSTasks},
+	{[]string{"ecs:RegisterTaskDefinition", "ecs:CreateService"}, principalECSTasks},
+	{[]string{"ecs:RegisterTaskDefinition", "ecs:UpdateService"}, principalECSTasks},
+	{[]string{"lambda:CreateFunction"}, "lambda.amazonaws.com"},
+	{[]string{"ec2:RunInstances"}, principalEC2},
+	{[]string{"cloudformation:CreateStack"}, "cloudformation.amazonaws.com"},
+	{[]string{"glue:CreateDevEndpoint"}, "glue.amazonaws.com"},
 }
 
 // TD-009
@@ -268,21 +304,23 @@ func (c *tdCheck) taskRoleEscalates() []Finding {
 	} {
 		r := c.taskPerms.Evaluate(q.action, probeRole(c.partition, c.account))
 		if r.Decision != iampolicy.NotAllowed {
-			for _, e := range r.Evidence {
+			for _, e := range allows(r) {
 				ev = append(ev, fromIAM(e, q.action, q.action+" on every role: "+q.what))
 			}
 		}
 	}
 	if pass, ok := has("iam:PassRole"); ok {
 		for _, combo := range passRoleTo {
-			var gs []iampolicy.Grant
-			for _, a := range combo {
-				if g, ok := has(a); ok {
-					gs = append(gs, g)
+			n := 0
+			for _, a := range combo.actions {
+				if _, ok := has(a); ok {
+					n++
 				}
 			}
-			if len(gs) == len(combo) {
-				e := fromIAM(*pass.Evidence, "iam:PassRole", fmt.Sprintf("iam:PassRole on %s with %s: can start compute with a role it passes", pass.Resource, strings.Join(combo, " + ")))
+			to := c.taskPerms.EvaluateRequest(iampolicy.Request{Action: "iam:PassRole", Resource: pass.Resource,
+				Context: map[string][]string{"iam:PassedToService": {combo.service}}})
+			if n == len(combo.actions) && to.Decision != iampolicy.NotAllowed {
+				e := fromIAM(*pass.Evidence, "iam:PassRole", fmt.Sprintf("iam:PassRole on %s to %s with %s: can start compute with a role it passes", pass.Resource, combo.service, strings.Join(combo.actions, " + ")))
 				ev = append(ev, e)
 			}
 		}
@@ -291,104 +329,6 @@ func (c *tdCheck) taskRoleEscalates() []Finding {
 		return nil
 	}
 	return []Finding{newFinding("TD-009", High, c.task.ARN, ev...)}
-}
-
-// TD-010, TD-011, TD-012 on both roles (once when they are the same).
-func (c *tdCheck) trustPolicies() []Finding {
-	var out []Finding
-	for _, r := range []*Role{c.task, c.exec} {
-		if r == nil || (r == c.exec && c.task != nil && c.task.ARN == r.ARN) || r.Trust == nil {
-			continue
-		}
-		out = append(out, judgeTaskTrust(r)...)
-	}
-	return out
-}
-
-func judgeTaskTrust(r *Role) []Finding {
-	var ecs []iampolicy.Statement
-	var others []Evidence
-	critical := false
-	for _, st := range r.Trust.Statements {
-		if st.Effect != iampolicy.Allow || !assumes(st) {
-			continue
-		}
-		if st.NotPrincipal != nil {
-			others = append(others, Evidence{Detail: "NotPrincipal admits every principal it does not name", Statement: st.Raw})
-			critical = critical || len(st.Condition) == 0
-			continue
-		}
-		p := st.Principal
-		if p.HasService(principalECSTasks) {
-			ecs = append(ecs, st)
-		}
-		if p.Everyone() {
-			others = append(others, Evidence{Detail: `trust admits "*"` + conditionNote(st), Statement: st.Raw})
-			critical = critical || len(st.Condition) == 0
-			continue
-		}
-		for _, who := range otherPrincipals(p, principalECSTasks) {
-			others = append(others, Evidence{Detail: "trust admits " + who + conditionNote(st), Statement: st.Raw})
-		}
-	}
-	if len(ecs) == 0 {
-		return []Finding{newFinding("TD-012", High, r.ARN, Evidence{Detail: "no Allow statement lets ecs-tasks.amazonaws.com assume the role"})}
-	}
-	var out []Finding
-	if len(others) > 0 {
-		s := Medium
-		if critical {
-			s = Critical
-		}
-		out = append(out, newFinding("TD-010", s, r.ARN, others...))
-	}
-	for _, st := range ecs {
-		if !sourceConstrained(st) {
-			out = append(out, newFinding("TD-011", Low, r.ARN, Evidence{
-				Detail: "the ecs-tasks.amazonaws.com statement has no aws:SourceAccount, aws:SourceArn or aws:SourceOrgID condition", Statement: st.Raw,
-			}))
-			break
-		}
-	}
-	return out
-}
-
-func conditionNote(st iampolicy.Statement) string {
-	if len(st.Condition) > 0 {
-		return " (with conditions)"
-	}
-	return " without conditions"
-}
-
-// otherPrincipals names every principal of p but the allowed services.
-func otherPrincipals(p *iampolicy.Principal, allowed ...string) []string {
-	var out []string
-	for _, s := range p.Service {
-		if !slices.Contains(allowed, s) {
-			out = append(out, "service "+s)
-		}
-	}
-	for _, a := range p.AWS {
-		out = append(out, "AWS principal "+a)
-	}
-	for _, a := range p.Federated {
-		out = append(out, "federated principal "+a)
-	}
-	for _, a := range p.CanonicalUser {
-		out = append(out, "canonical user "+a)
-	}
-	return out
-}
-
-// sourceConstrained: one of the confused-deputy keys is enough.
-func sourceConstrained(st iampolicy.Statement) bool {
-	for _, k := range st.Condition.Keys() {
-		switch k {
-		case "aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid":
-			return true
-		}
-	}
-	return false
 }
 
 // TD-013
