@@ -216,13 +216,20 @@ func load[T any](path string, decode func([]byte) (T, error)) (T, error) {
 // evaluate builds the facts of every subject and judges them: the task
 // definitions in argument order, then the secondary ECS roles by ARN.
 func evaluate(tds []*rules.TaskDefinition, account *awsexport.Account) []rules.Report {
-	// ECS keeps a role given by name as a name; the rules compare ARNs.
+	// ECS keeps a role given by name as a name; the rules compare ARNs. A
+	// name is a role of the task definition's own account: the export's
+	// role of that name only when the export is of that account, otherwise
+	// the ARN the name has there (then not in the export, so missing).
 	for _, td := range tds {
+		_, tdAccount, _ := awsexport.TaskDefinitionARN(td.ARN)
 		for _, ref := range []*string{&td.TaskRoleARN, &td.ExecutionRoleARN} {
-			if *ref != "" && !strings.HasPrefix(*ref, "arn:") {
-				if role, _ := account.Role(*ref); role != nil {
-					*ref = role.ARN
-				}
+			if *ref == "" || strings.HasPrefix(*ref, "arn:") {
+				continue
+			}
+			if role, _ := account.Role(*ref); role != nil && (tdAccount == "" || arnAccount(role.ARN) == tdAccount) {
+				*ref = role.ARN
+			} else if tdAccount != "" {
+				*ref = "arn:" + arnPartition(td.ARN) + ":iam::" + tdAccount + ":role/" + *ref
 			}
 		}
 	}
@@ -246,6 +253,14 @@ func evaluate(tds []*rules.TaskDefinition, account *awsexport.Account) []rules.R
 			if arn == "" {
 				continue
 			}
+			// A role of another account than the task definition's is not
+			// judged, even when the export holds it: the live loader cannot
+			// read it either (it would get its own role of that name), and
+			// check, scan and the functions must agree.
+			if fe, ok := awsexport.OtherAccountRole(arn, accountID); ok {
+				f.Missing = append(f.Missing, fe)
+				continue
+			}
 			role, missing := account.Role(arn)
 			if role != nil {
 				f.Roles[arn] = role
@@ -262,6 +277,14 @@ func evaluate(tds []*rules.TaskDefinition, account *awsexport.Account) []rules.R
 		reports = append(reports, rules.Evaluate(rules.Facts{Account: arnAccount(arn), Role: role, Missing: missing}))
 	}
 	return reports
+}
+
+// arnPartition returns the partition field of an ARN, aws when it has none.
+func arnPartition(arn string) string {
+	if parts := strings.SplitN(arn, ":", 3); len(parts) == 3 && parts[0] == "arn" && parts[1] != "" {
+		return parts[1]
+	}
+	return "aws"
 }
 
 // arnAccount returns the account field of an ARN.

@@ -19,4 +19,5 @@ var (
 	ErrPolicyNotFound   = errors.New("policy ARN not found in IAM export")
 	ErrNoDefaultVersion = errors.New("policy has no default version in IAM export")
 	ErrNoDocument       = errors.New("no policy document")
+	ErrOtherAccount     = errors.New("role in another account")
 )

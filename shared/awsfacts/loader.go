@@ -3,6 +3,7 @@ package awsfacts
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
+	"github.com/ecsguard/ecsguard/shared/awsexport"
 	"github.com/ecsguard/ecsguard/shared/iampolicy"
 	"github.com/ecsguard/ecsguard/shared/rules"
 )
@@ -67,6 +69,12 @@ func (l *Loader) TaskDefinitionFactsWith(ctx context.Context, arn string, known 
 		td.ARN = arn
 	}
 	f.TaskDefinition = td
+	// The task definition's roles are those of its own account (the ARN
+	// described, which names it even when the event gave a family).
+	tdAccount := f.Account
+	if a, _ := accountRegion(td.ARN); a != "" {
+		tdAccount = a
+	}
 	// ECS accepts a role's name where it asks for its ARN, and may keep it
 	// so. The rules compare ARNs, so each reference becomes the ARN IAM
 	// returns for the role (a name has no path), or failing that the ARN the
@@ -74,6 +82,14 @@ func (l *Loader) TaskDefinitionFactsWith(ctx context.Context, arn string, known 
 	byName := map[string]string{}
 	for _, ref := range []*string{&td.TaskRoleARN, &td.ExecutionRoleARN} {
 		if *ref == "" {
+			continue
+		}
+		// IAM reads a role by name in the caller's account: a role ARN of
+		// another account would be answered with the local role of the same
+		// name, and judged in its place. It is not read; the report is
+		// incomplete and says why.
+		if fe, ok := awsexport.OtherAccountRole(*ref, tdAccount); ok {
+			f.Missing = append(f.Missing, fe)
 			continue
 		}
 		name := roleName(*ref)
@@ -194,6 +210,9 @@ func (l *Loader) Role(ctx context.Context, arnOrName string) (role *rules.Role, 
 			role.Boundary = &p
 		}
 	}
+	// The role carries its own gaps, so that the rules judging it see them
+	// (a copy: callers append to missing).
+	role.Missing = slices.Clone(missing)
 	return role, missing, nil
 }
 

@@ -84,8 +84,9 @@ var useSources = []useSource{
 // Fill sets role.Uses from what references the
 // role, looking only where the role's trust policy lets the service assume
 // it. A reference that cannot be read for a permanent reason (AccessDenied)
-// is returned as a missing fact, so the verdict on the role is marked
-// incomplete; err is non-nil only for a transient failure.
+// is returned as a missing fact, and added to role.Missing, so the verdict
+// on the role is marked incomplete; err is non-nil only for a transient
+// failure.
 func (u *UseLookup) Fill(ctx context.Context, role *rules.Role) (missing []rules.FactError, err error) {
 	if role == nil || role.ServiceLinked() {
 		return nil, nil
@@ -120,6 +121,9 @@ func (u *UseLookup) Fill(ctx context.Context, role *rules.Role) (missing []rules
 		}
 	}
 	role.Uses = uses
+	// Unread references are gaps in the role's own facts: its classes,
+	// and so the SR rules that judge it, depend on them.
+	role.Missing = append(role.Missing, missing...)
 	return missing, nil
 }
 
