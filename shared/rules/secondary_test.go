@@ -81,6 +81,15 @@ func TestSecondaryRoleRules(t *testing.T) {
 		{"sr004-admin-high", func(t testing.TB) *rules.Role {
 			return withProfile(role(t, roleARN+"ecsInstanceRole", trustEC2, forEC2Managed, adminPolicy))
 		}, "SR-004", rules.High, ""},
+		{"sr004-everything-but-one-bucket-high", func(t testing.TB) *rules.Role {
+			return withProfile(role(t, roleARN+"ecsInstanceRole", trustEC2, forEC2Managed, `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","NotResource":"arn:aws:s3:::audit/*"}}`))
+		}, "SR-004", rules.High, ""},
+		{"sr004-service-wide-arns-high", func(t testing.TB) *rules.Role {
+			return withProfile(role(t, roleARN+"ecsInstanceRole", trustEC2, forEC2Managed, `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:*","Resource":"arn:aws:dynamodb:*:*:table/*"}}`))
+		}, "SR-004", rules.High, ""},
+		{"sr004-unknown-service-high", func(t testing.TB) *rules.Role {
+			return withProfile(role(t, roleARN+"ecsInstanceRole", trustEC2, forEC2Managed, `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"newsvc:*","Resource":"*"}}`))
+		}, "SR-004", rules.High, "beyond the IAM action catalog"},
 		{"sr004-extra-read-medium", func(t testing.TB) *rules.Role {
 			return withProfile(role(t, roleARN+"ecs-hosts", trustEC2, forEC2Managed, `{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::config/*"}}`))
 		}, "SR-004", rules.Medium, "s3:GetObject"},

@@ -60,6 +60,21 @@ func TestBroadGrants(t *testing.T) {
 
 // TD-006 reads Denies as AWS does: one that holds for a task session is a
 // lack; one that cannot be decided is a possible lack, marked conditional.
+// An ARN IAM Access Analyzer calls invalid is read, conditionally, and the
+// evidence says so: never a crash, never a silent grant.
+func TestInvalidARNNoted(t *testing.T) {
+	t.Parallel()
+	runRuleCases(t, []ruleCase{
+		{"td008-wildcard-service-segment", taskPolicy(`{` + v + `"Statement":{"Effect":"Allow","Action":"*","Resource":"arn:aws:*:*:*:*"}}`), "TD-008", rules.Critical, taskARN, "invalid"},
+		{"td003-upper-case-partition", func(t testing.TB, f *rules.Facts) {
+			addPolicy(t, f, execARN, `{`+v+`"Statement":{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:AWS:s3:::uploads/*"}}`)
+		}, "TD-003", rules.High, execARN, "invalid"},
+		{"td004-upper-case-service", func(t testing.TB, f *rules.Facts) {
+			addPolicy(t, f, execARN, `{`+v+`"Statement":{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"arn:aws:SecretsManager:us-east-1:111122223333:secret:*"}}`)
+		}, "TD-004", rules.Medium, execARN, "invalid"},
+	})
+}
+
 func TestExecutionRoleDenies(t *testing.T) {
 	t.Parallel()
 	runRuleCases(t, []ruleCase{
