@@ -189,11 +189,11 @@ func buildRole(rd roleDetail, policies *policyIndex) (*rules.Role, []rules.FactE
 			r.Boundary = &iampolicy.Policy{Name: b.PermissionsBoundaryArn, Document: doc}
 		}
 	}
-	if len(rd.Tags) > 0 {
-		r.Tags = make(map[string]string, len(rd.Tags))
-		for _, t := range rd.Tags {
-			r.Tags[t.Key] = t.Value
-		}
+	// The export lists a role's tags; none listed is none, which decides
+	// aws:PrincipalTag conditions.
+	r.Tags = make(map[string]string, len(rd.Tags))
+	for _, t := range rd.Tags {
+		r.Tags[t.Key] = t.Value
 	}
 	for _, ip := range rd.InstanceProfileList {
 		r.Uses = append(r.Uses, rules.Use{Kind: rules.UseInstanceProfile, Resource: cmp.Or(ip.Arn, ip.InstanceProfileName)})
