@@ -24,7 +24,7 @@ func WriteMarkdown(w io.Writer) error {
 		}
 		hides = append(hides, who+" hides "+strings.Join(h.hides, ", "))
 	}
-	fmt.Fprintf(&b, "A stronger finding hides the weaker ones it covers on the same role (%s),\n", strings.Join(hides, "; "))
+	fmt.Fprintf(&b, "A stronger finding hides the weaker ones it covers on the same role, never one of a higher severity (%s),\n", strings.Join(hides, "; "))
 	b.WriteString("so one mistake is reported once; exempting the stronger finding accepts the mistake, and what it covers stays hidden.\n\n")
 	b.WriteString("| ID | rule | severity |\n|---|---|---|\n")
 	for _, r := range catalog {

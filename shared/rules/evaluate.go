@@ -117,17 +117,23 @@ var subsumption = []struct {
 }
 
 func subsume(fs []Finding) []Finding {
-	hidden := map[[2]string]bool{}
+	// A finding is hidden only by a stronger one: TD-012 (HIGH) hides a
+	// TD-010 MEDIUM, never a TD-010 CRITICAL (a role anyone can assume).
+	hidden := map[[2]string]Severity{}
 	for _, f := range fs {
 		for _, s := range subsumption {
 			if f.Rule == s.rule && (s.severity == 0 || f.Severity == s.severity) {
 				for _, h := range s.hides {
-					hidden[[2]string{h, f.Resource}] = true
+					k := [2]string{h, f.Resource}
+					hidden[k] = max(hidden[k], f.Severity)
 				}
 			}
 		}
 	}
-	return slices.DeleteFunc(fs, func(f Finding) bool { return hidden[[2]string{f.Rule, f.Resource}] })
+	return slices.DeleteFunc(fs, func(f Finding) bool {
+		by, ok := hidden[[2]string{f.Rule, f.Resource}]
+		return ok && f.Severity <= by
+	})
 }
 
 // Exemption tags.

@@ -170,10 +170,12 @@ func judgeTaskTrust(r *Role) []Finding {
 			ecs = append(ecs, st)
 		}
 	}
-	if len(ecs) == 0 {
-		return []Finding{newFinding("TD-012", High, r.ARN, Evidence{Detail: "no Allow statement lets ecs-tasks.amazonaws.com assume the role"})}
-	}
 	var out []Finding
+	if len(ecs) == 0 {
+		out = append(out, newFinding("TD-012", High, r.ARN, Evidence{Detail: "no Allow statement lets ecs-tasks.amazonaws.com assume the role"}))
+	}
+	// Who else gets in matters even when ECS does not: a role any GitHub
+	// token can assume is CRITICAL whether or not its task can start.
 	if others := admissions(r.Trust, principalECSTasks); len(others) > 0 {
 		s := Medium
 		var ev []Evidence

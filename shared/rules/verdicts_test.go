@@ -117,6 +117,20 @@ func TestTrustPrincipals(t *testing.T) {
 
 // A role that is both task and execution role is one role: its trust is
 // still judged.
+// A role ECS cannot assume (TD-012) can still be open to others: that is
+// reported too.
+func TestTrustWithoutECS(t *testing.T) {
+	t.Parallel()
+	const github = `arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com`
+	only := func(t testing.TB, f *rules.Facts) {
+		setTrust(t, f, taskARN, `{`+v+`"Statement":{"Effect":"Allow","Principal":{"Federated":"`+github+`"},"Action":"sts:AssumeRoleWithWebIdentity"}}`)
+	}
+	runRuleCases(t, []ruleCase{
+		{"td012-no-ecs", only, "TD-012", rules.High, taskARN, ""},
+		{"td010-still-critical", only, "TD-010", rules.Critical, taskARN, "federated principal"},
+	})
+}
+
 func TestSharedRoleTrust(t *testing.T) {
 	t.Parallel()
 	share := func(trust string) func(testing.TB, *rules.Facts) {
