@@ -245,7 +245,7 @@ func (d *demo) phase(ctx context.Context, title string, events []string, env ...
 		}
 		d.summary.Events++
 		d.summary.Findings += o.Findings
-		if o.Action.Result == "deregistered" {
+		if o.Action.Result.Kind == rules.Deregistered {
 			d.summary.Deregistered++
 		}
 		findings := "-"
@@ -258,7 +258,7 @@ func (d *demo) phase(ctx context.Context, title string, events []string, env ...
 				findings += " incomplete"
 			}
 		}
-		action := o.Action.Result
+		action := o.Action.Result.String()
 		if action == "" {
 			action = "-"
 		}
@@ -308,7 +308,7 @@ func (d *demo) roleChanges(ctx context.Context, events []string) error {
 		for _, s := range o.Subjects {
 			subjects = append(subjects, s.ARN[strings.LastIndexByte(s.ARN, '/')+1:])
 			fresh = append(fresh, s.New...)
-			if s.Action.Result == "deregistered" {
+			if s.Action.Result.Kind == rules.Deregistered {
 				d.summary.Deregistered++
 			}
 		}
@@ -380,7 +380,7 @@ func (d *demo) readAlerts(ctx context.Context) error {
 				if !r.Complete {
 					fmt.Fprintf(d.w, "    incomplete: %s\n", strings.Join(r.Errors, "; "))
 				}
-				if r.Action.Type != "none" {
+				if r.Action.Type != rules.ActionNone {
 					fmt.Fprintf(d.w, "    action: %s: %s\n", r.Action.Type, r.Action.Result)
 				}
 			}

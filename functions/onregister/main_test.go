@@ -159,7 +159,7 @@ func TestBootstrapEnforces(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.file, err)
 		}
-		if out.Result != tc.result || out.Action.Result != tc.action {
+		if out.Result != tc.result || out.Action.Result.String() != tc.action {
 			t.Errorf("%s: outcome %+v, want result %s action %q", tc.file, out, tc.result, tc.action)
 		}
 		if tc.family != "" {

@@ -46,7 +46,7 @@ func BenchmarkRenderChange(b *testing.B) {
 		name   string
 		change alert.Change
 	}{
-		{"typical", attachAdmin(b, rules.Action{Type: "none", Reason: noEnforceOnChange})},
+		{"typical", attachAdmin(b, rules.Action{Type: rules.ActionNone, Reason: noEnforceOnChange})},
 		{"shrunk", hugeChange(12, 25, 2048)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {

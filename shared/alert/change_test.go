@@ -121,7 +121,7 @@ var changeCases = []changeCase{
 	{
 		name: "change-attach-admin-two-families", golden: true,
 		change: func(t testing.TB) alert.Change {
-			return attachAdmin(t, rules.Action{Type: "none", Reason: noEnforceOnChange})
+			return attachAdmin(t, rules.Action{Type: rules.ActionNone, Reason: noEnforceOnChange})
 		},
 		subject:     "[CRITICAL] ecsguard: AttachRolePolicy on web-api-task affects 2 task definitions",
 		newFindings: map[string][]string{tdARN: {"TD-008"}, workerARN: {"TD-008"}},
@@ -132,7 +132,7 @@ var changeCases = []changeCase{
 		change: func(t testing.TB) alert.Change {
 			trigger := changeTrigger("PutRolePolicy")
 			f := rules.Facts{Account: account, Region: region, Role: role(t, eventsRoleARN, trustEvents)}
-			r, before := changed(t, f, trigger, rules.Action{Type: "none", Reason: noEnforceOnChange}, func(f *rules.Facts) {
+			r, before := changed(t, f, trigger, rules.Action{Type: rules.ActionNone, Reason: noEnforceOnChange}, func(f *rules.Facts) {
 				f.Role.Policies = append(f.Role.Policies, role(t, eventsRoleARN, trustEvents, eventsPassAny).Policies[0])
 				f.Role.Policies[0].Name = "inline:run-any-task"
 			})
@@ -154,7 +154,7 @@ var changeCases = []changeCase{
 		change: func(t testing.TB) alert.Change {
 			trigger := changeTrigger("PutRolePolicy")
 			f := rules.Facts{Account: account, Region: region, Role: role(t, eventsRoleARN, trustEvents)}
-			r, _ := changed(t, f, trigger, rules.Action{Type: "none", Reason: noEnforceOnChange}, func(f *rules.Facts) {
+			r, _ := changed(t, f, trigger, rules.Action{Type: rules.ActionNone, Reason: noEnforceOnChange}, func(f *rules.Facts) {
 				f.Role.Policies = append(f.Role.Policies, role(t, eventsRoleARN, trustEvents, eventsPassAny).Policies[0])
 			})
 			var before []rules.Finding
@@ -186,7 +186,7 @@ var changeCases = []changeCase{
 			for _, f := range []rules.Facts{webAPI(t), reports(t)} {
 				// The new default version replaces the old one: the
 				// state before is not in the event.
-				r, _ := changed(t, f, trigger, rules.Action{Type: "none", Reason: noEnforceOnChange}, func(f *rules.Facts) {
+				r, _ := changed(t, f, trigger, rules.Action{Type: rules.ActionNone, Reason: noEnforceOnChange}, func(f *rules.Facts) {
 					exec := f.Roles[f.TaskDefinition.ExecutionRoleARN]
 					exec.Policies = slices.DeleteFunc(exec.Policies, func(p iampolicy.Policy) bool { return strings.HasPrefix(p.Name, "inline:") })
 					addPolicy(t, f, f.TaskDefinition.ExecutionRoleARN, execSecretsARN+"|"+execSecretsAny)
@@ -202,7 +202,7 @@ var changeCases = []changeCase{
 	{
 		name: "change-enforce-deregistered", golden: true,
 		change: func(t testing.TB) alert.Change {
-			return attachAdmin(t, rules.Action{Type: "deregister", Result: "deregistered", Reason: enforceMin + " (ENFORCE_ON_ROLE_CHANGE=true)"})
+			return attachAdmin(t, rules.Action{Type: rules.ActionDeregister, Result: rules.ActionResult{Kind: rules.Deregistered}, Reason: enforceMin + " (ENFORCE_ON_ROLE_CHANGE=true)"})
 		},
 		subject:     "[CRITICAL] ecsguard: AttachRolePolicy on web-api-task affects 2 task definitions, deregistered 2",
 		newFindings: map[string][]string{tdARN: {"TD-008"}, workerARN: {"TD-008"}},
@@ -217,7 +217,7 @@ var changeCases = []changeCase{
 			delete(f.Roles, execARN)
 			f.Missing = []rules.FactError{{Subject: execARN, Err: errors.New("iam:GetRolePolicy: AccessDenied: not authorized to perform iam:GetRolePolicy")}}
 			r := rules.Evaluate(f)
-			r.Action = rules.Action{Type: "none", Reason: "evaluation incomplete: enforcement needs complete evidence"}
+			r.Action = rules.Action{Type: rules.ActionNone, Reason: "evaluation incomplete: enforcement needs complete evidence"}
 			return alert.Change{
 				EventID: trigger.EventID, EventName: trigger.EventName, Actor: trigger.Actor, Account: account, Region: region,
 				Role: "web-api-exec", Policy: "read-db-secret", Roles: []string{"web-api-exec"}, Reports: []rules.Report{r},
@@ -232,7 +232,7 @@ var changeCases = []changeCase{
 	{
 		name: "change-mixed-incomplete",
 		change: func(t testing.TB) alert.Change {
-			c := attachAdmin(t, rules.Action{Type: "none", Reason: noEnforceOnChange})
+			c := attachAdmin(t, rules.Action{Type: rules.ActionNone, Reason: noEnforceOnChange})
 			c.Reports[1].Complete = false
 			c.Reports[1].Errors = []string{"arn:aws:iam::111122223333:policy/worker-extra: iam:GetPolicyVersion: AccessDenied"}
 			c.Reports[1].Findings = append(c.Reports[1].Findings, rules.Finding{Rule: rules.IncompleteRule, Severity: rules.High, Title: "evaluation incomplete", Resource: workerARN, Evidence: []rules.Evidence{}})
@@ -246,7 +246,7 @@ var changeCases = []changeCase{
 	{
 		name: "change-nothing-new",
 		change: func(t testing.TB) alert.Change {
-			c := attachAdmin(t, rules.Action{Type: "none", Reason: noEnforceOnChange})
+			c := attachAdmin(t, rules.Action{Type: rules.ActionNone, Reason: noEnforceOnChange})
 			c.Reports = c.Reports[:1]
 			c.Before = map[string][]rules.Finding{tdARN: c.Reports[0].Findings}
 			return c
@@ -257,7 +257,7 @@ var changeCases = []changeCase{
 	{
 		name: "change-task-definitions-and-roles",
 		change: func(t testing.TB) alert.Change {
-			c := attachAdmin(t, rules.Action{Type: "deregister", Result: "would deregister (dry run)"})
+			c := attachAdmin(t, rules.Action{Type: rules.ActionDeregister, Result: rules.ActionResult{Kind: rules.WouldDeregister}})
 			for _, name := range []string{"ecsEventsRole", "nightly-report-events"} {
 				r := rules.Evaluate(rules.Facts{Account: account, Region: region, Role: role(t, "arn:aws:iam::111122223333:role/"+name, trustEvents, eventsPassAny)})
 				c.Reports = append(c.Reports, r)
@@ -272,7 +272,7 @@ var changeCases = []changeCase{
 		change: func(t testing.TB) alert.Change {
 			name := strings.Repeat("r", 64)
 			r := rules.Evaluate(rules.Facts{Account: account, Region: region, Role: role(t, "arn:aws:iam::111122223333:role/a/deep/path/"+name, trustEvents, eventsPassAny)})
-			r.Action = rules.Action{Type: "deregister", Result: "failed: AccessDenied"}
+			r.Action = rules.Action{Type: rules.ActionDeregister, Result: rules.ActionResult{Kind: rules.Failed, Detail: "AccessDenied"}}
 			return alert.Change{
 				EventName: "DeleteRolePermissionsBoundaryWithAVeryLongEventName", Role: name,
 				Policy: "arn:aws:iam::111122223333:policy/" + strings.Repeat("p", 128), Reports: []rules.Report{r},
@@ -283,7 +283,7 @@ var changeCases = []changeCase{
 	{
 		name: "change-no-target-control-characters",
 		change: func(t testing.TB) alert.Change {
-			c := attachAdmin(t, rules.Action{Type: "none"})
+			c := attachAdmin(t, rules.Action{Type: rules.ActionNone})
 			c.EventName, c.Role, c.Policy, c.Roles, c.Before, c.Account, c.Region = "", "", "", nil, nil, "", ""
 			c.Reports[0].Findings[0].Title = "line one\nline two\r\tand\x00 a \u2028 separator"
 			return c
@@ -495,7 +495,7 @@ func TestRenderChangeTooLarge(t *testing.T) {
 // less the account, region and trigger the change gives once.
 func TestRenderChangeReusesSubjectText(t *testing.T) {
 	t.Parallel()
-	c := attachAdmin(t, rules.Action{Type: "none", Reason: noEnforceOnChange})
+	c := attachAdmin(t, rules.Action{Type: rules.ActionNone, Reason: noEnforceOnChange})
 	c.Reports, c.Before = c.Reports[:1], nil
 	single, err := alert.Render(c.Reports[0])
 	if err != nil {

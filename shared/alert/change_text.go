@@ -175,7 +175,7 @@ func (cv *changeView) notification(subjects, findings int) chatNotification {
 		}
 		res = append(res, oneLine(v.r.Subject.ARN))
 		fmt.Fprintf(&b, "\n*[%s] %s* %s", v.tag, v.kind, code(v.label))
-		if a := v.r.Action; a.Type != "" && a.Type != "none" {
+		if a := v.r.Action; a.Type != rules.ActionNone {
 			b.WriteString(" — " + actionText(a))
 		}
 		b.WriteString("\n")

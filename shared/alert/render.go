@@ -242,36 +242,29 @@ func subjectKind(t string) string {
 
 // actionText says what enforcement did, for the texts.
 func actionText(a rules.Action) string {
-	switch a.Type {
-	case "", "none":
+	switch {
+	case a.Type == rules.ActionNone:
 		return "none"
-	case "deregister":
-		switch {
-		case a.Result == "":
-			return "deregister (no result recorded)"
-		case strings.HasPrefix(a.Result, "failed"):
-			return "deregister " + a.Result
-		}
-		return a.Result
+	case a.Result.IsZero():
+		return a.Type.String() + " (no result recorded)"
+	case a.Result.Kind == rules.Failed:
+		return a.Type.String() + " " + a.Result.String()
 	}
-	if a.Result == "" {
-		return a.Type
-	}
-	return a.Type + ": " + a.Result
+	return a.Result.String()
 }
 
 // actionVerb is the word the subject line gives a deregistration, "" when
 // there was none.
 func actionVerb(a rules.Action) string {
-	if a.Type != "deregister" {
+	if a.Type != rules.ActionDeregister {
 		return ""
 	}
-	switch {
-	case a.Result == "deregistered":
+	switch a.Result.Kind {
+	case rules.Deregistered:
 		return "deregistered"
-	case strings.Contains(a.Result, "dry run") || strings.HasPrefix(a.Result, "would"):
+	case rules.WouldDeregister:
 		return "would be deregistered"
-	case strings.HasPrefix(a.Result, "failed"):
+	case rules.Failed:
 		return "deregister failed"
 	}
 	return "deregister"

@@ -135,7 +135,7 @@ func evaluate(mutate func(t testing.TB, f *rules.Facts), action rules.Action) fu
 }
 
 var (
-	alertMode  = rules.Action{Type: "none", Reason: "mode alert"}
+	alertMode  = rules.Action{Type: rules.ActionNone, Reason: "mode alert"}
 	enforceMin = "CRITICAL finding at or above ENFORCE_MIN_SEVERITY HIGH"
 )
 
@@ -151,28 +151,28 @@ var cases = []renderCase{
 			{Subject: execARN, Err: errors.New("iam:GetRole: AccessDenied: not authorized to perform iam:GetRole")},
 			{Subject: "arn:aws:iam::111122223333:policy/web-api-s3", Err: errors.New("iam:GetPolicyVersion: AccessDenied")},
 		}
-	}, rules.Action{Type: "none", Reason: "evaluation incomplete: enforcement needs complete evidence"})},
+	}, rules.Action{Type: rules.ActionNone, Reason: "evaluation incomplete: enforcement needs complete evidence"})},
 	{name: "incomplete-with-findings", golden: true, report: evaluate(func(t testing.TB, f *rules.Facts) {
 		addPolicy(t, f, taskARN, passRoleAny)
 		f.Missing = []rules.FactError{{Subject: "arn:aws:iam::111122223333:policy/web-api-extra", Err: errors.New("iam:GetPolicyVersion: NoSuchEntity: policy does not exist")}}
-	}, rules.Action{Type: "none", Reason: "evaluation incomplete: enforcement needs complete evidence"})},
+	}, rules.Action{Type: rules.ActionNone, Reason: "evaluation incomplete: enforcement needs complete evidence"})},
 	{name: "enforce-deregistered", golden: true, report: evaluate(func(t testing.TB, f *rules.Facts) {
 		addPolicy(t, f, taskARN, policyAdmin+"|"+adminPolicy)
-	}, rules.Action{Type: "deregister", Result: "deregistered", Reason: enforceMin})},
+	}, rules.Action{Type: rules.ActionDeregister, Result: rules.ActionResult{Kind: rules.Deregistered}, Reason: enforceMin})},
 	{name: "dry-run", golden: true, report: evaluate(func(t testing.TB, f *rules.Facts) {
 		addPolicy(t, f, taskARN, passRoleAny)
 		f.Roles[taskARN].Trust = parse(t, trustNoSource)
-	}, rules.Action{Type: "deregister", Result: "would deregister (dry run)", Reason: "HIGH finding at or above ENFORCE_MIN_SEVERITY HIGH"})},
+	}, rules.Action{Type: rules.ActionDeregister, Result: rules.ActionResult{Kind: rules.WouldDeregister}, Reason: "HIGH finding at or above ENFORCE_MIN_SEVERITY HIGH"})},
 	{name: "deregister-failed", golden: true, report: evaluate(func(t testing.TB, f *rules.Facts) {
 		addPolicy(t, f, taskARN, policyAdmin+"|"+adminPolicy)
-	}, rules.Action{Type: "deregister", Result: "failed: operation error ECS: DeregisterTaskDefinition, AccessDeniedException", Reason: enforceMin})},
+	}, rules.Action{Type: rules.ActionDeregister, Result: rules.ActionResult{Kind: rules.Failed, Detail: "operation error ECS: DeregisterTaskDefinition, AccessDeniedException"}, Reason: enforceMin})},
 	{name: "role-subject", golden: true, report: func(t testing.TB) rules.Report {
 		r := rules.Evaluate(rules.Facts{
 			Account: account, Region: region,
 			Trigger: rules.Trigger{EventID: "0b7e5d21-8c4f-4f7a-b0a3-5e9d1c2f6a77", EventName: "PutRolePolicy", Actor: "arn:aws:iam::111122223333:user/alice"},
 			Role:    role(t, "arn:aws:iam::111122223333:role/nightly-report-events", trustEvents, eventsPassAny),
 		})
-		r.Action = rules.Action{Type: "none", Reason: "role change (ENFORCE_ON_ROLE_CHANGE=false)"}
+		r.Action = rules.Action{Type: rules.ActionNone, Reason: "role change (ENFORCE_ON_ROLE_CHANGE=false)"}
 		return r
 	}},
 	{name: "suppressed-findings", golden: true, report: evaluate(func(t testing.TB, f *rules.Facts) {
@@ -187,7 +187,7 @@ var cases = []renderCase{
 	{name: "offline-no-trigger", report: evaluate(func(t testing.TB, f *rules.Facts) {
 		f.Trigger = rules.Trigger{}
 		f.TaskDefinition.TaskRoleARN = execARN
-	}, rules.Action{Type: "none"})},
+	}, rules.Action{Type: rules.ActionNone})},
 	// A statement that is not JSON cannot be marshalled: the alert goes out
 	// without statements rather than not at all.
 	{name: "invalid-statement", shrunk: true, report: func(t testing.TB) rules.Report {
@@ -199,7 +199,7 @@ var cases = []renderCase{
 	{name: "zero-report", report: func(t testing.TB) rules.Report { return rules.Report{} }},
 	{name: "long-family-and-title", report: func(t testing.TB) rules.Report {
 		r := evaluate(func(t testing.TB, f *rules.Facts) { f.TaskDefinition.TaskRoleARN = execARN },
-			rules.Action{Type: "deregister", Result: "would deregister (dry run)"})(t)
+			rules.Action{Type: rules.ActionDeregister, Result: rules.ActionResult{Kind: rules.WouldDeregister}})(t)
 		r.Subject.ARN = "arn:aws:ecs:us-east-1:111122223333:task-definition/" + strings.Repeat("very-long-family-name-", 11) + "end:1234567"
 		r.Findings[0].Title = strings.Repeat("a title that goes on and on ", 12)
 		r.Findings = append(r.Findings, r.Findings[0], r.Findings[0])
@@ -238,7 +238,7 @@ func huge(n, size int) rules.Report {
 	r := rules.Report{
 		SchemaVersion: rules.SchemaVersion, Account: account, Region: region, Trigger: registerTrigger,
 		Subject: rules.Subject{Type: rules.SubjectTaskDefinition, ARN: tdARN},
-		Action:  rules.Action{Type: "none", Reason: "mode alert"}, Complete: true, Errors: []string{},
+		Action:  rules.Action{Type: rules.ActionNone, Reason: "mode alert"}, Complete: true, Errors: []string{},
 		Findings: []rules.Finding{},
 	}
 	for i := range n {

@@ -21,22 +21,22 @@ func (h *Handler) enforce(ctx context.Context, r rules.Report, enabled bool) (ru
 	min := h.Config.EnforceMinSeverity
 	switch {
 	case !enabled:
-		return rules.Action{Type: "none", Reason: "mode " + h.Config.Mode}, nil
+		return rules.Action{Type: rules.ActionNone, Reason: "mode " + h.Config.Mode}, nil
 	case !r.Complete:
-		return rules.Action{Type: "none", Reason: "evaluation incomplete: enforcement needs complete evidence"}, nil
+		return rules.Action{Type: rules.ActionNone, Reason: "evaluation incomplete: enforcement needs complete evidence"}, nil
 	case !r.ShouldDeregister(min):
-		return rules.Action{Type: "none", Reason: fmt.Sprintf("no unsuppressed finding at or above %s", min)}, nil
+		return rules.Action{Type: rules.ActionNone, Reason: fmt.Sprintf("no unsuppressed finding at or above %s", min)}, nil
 	}
 	reason := fmt.Sprintf("%s finding at or above ENFORCE_MIN_SEVERITY %s", r.Highest(), min)
 	if h.Config.DryRun {
-		return rules.Action{Type: "deregister", Result: "would deregister (dry run)", Reason: reason}, nil
+		return rules.Action{Type: rules.ActionDeregister, Result: rules.ActionResult{Kind: rules.WouldDeregister}, Reason: reason}, nil
 	}
 	_, err := h.ECS.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(r.Subject.ARN)}, awsfacts.InRegionOf(r.Subject.ARN))
 	switch {
 	case err == nil:
-		return rules.Action{Type: "deregister", Result: "deregistered", Reason: reason}, nil
+		return rules.Action{Type: rules.ActionDeregister, Result: rules.ActionResult{Kind: rules.Deregistered}, Reason: reason}, nil
 	case awsfacts.Permanent(err):
-		return rules.Action{Type: "deregister", Result: "failed: " + err.Error(), Reason: reason}, nil
+		return rules.Action{Type: rules.ActionDeregister, Result: rules.ActionResult{Kind: rules.Failed, Detail: err.Error()}, Reason: reason}, nil
 	}
 	return rules.Action{}, err
 }

@@ -125,7 +125,7 @@ func (h *Handler) alert(ctx context.Context, out Outcome, r rules.Report) (Outco
 	if s := r.Highest(); s > 0 {
 		out.Highest = s.String()
 	}
-	if out.Findings == 0 && r.Complete && r.Action.Type != "deregister" {
+	if out.Findings == 0 && r.Complete && r.Action.Type != rules.ActionDeregister {
 		return out, nil
 	}
 	id, err := h.publish(ctx, r)

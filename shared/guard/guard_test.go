@@ -238,7 +238,7 @@ func TestOnRegisterEveryEvent(t *testing.T) {
 				a.MessageAttributes["account"].Value != e.sample.Account || r.Trigger.EventName != "RegisterTaskDefinition" {
 				t.Errorf("envelope subject %q attributes %v trigger %+v", a.Subject, a.MessageAttributes, r.Trigger)
 			}
-			if r.Action.Type != "none" || !out.Alerted {
+			if r.Action.Type != rules.ActionNone || !out.Alerted {
 				t.Errorf("alert mode acted: %+v / outcome %+v", r.Action, out)
 			}
 		})
@@ -286,12 +286,12 @@ func TestEnforce(t *testing.T) {
 			if got := e.status(tc.family); got != tc.wantStatus {
 				t.Errorf("status = %s, want %s (outcome %+v)", got, tc.wantStatus, out)
 			}
-			if out.Action.Result != tc.wantAction {
+			if out.Action.Result.String() != tc.wantAction {
 				t.Errorf("action = %+v, want result %q", out.Action, tc.wantAction)
 			}
 			if tc.wantAction != "" {
 				alerts := e.alerts()
-				if len(alerts) != 1 || alerts[0].report(t).Action.Result != tc.wantAction {
+				if len(alerts) != 1 || alerts[0].report(t).Action.Result.String() != tc.wantAction {
 					t.Errorf("the alert does not say what was done: %+v", alerts)
 				}
 			}
@@ -348,7 +348,7 @@ func TestFailureSemantics(t *testing.T) {
 		}
 		e.proxy.Reset()
 		alerts := e.alerts()
-		if len(alerts) != 1 || !strings.HasPrefix(alerts[0].report(t).Action.Result, "failed: ") || !strings.Contains(alerts[0].report(t).Action.Result, "AccessDeniedException") {
+		if len(alerts) != 1 || !strings.HasPrefix(alerts[0].report(t).Action.Result.String(), "failed: ") || !strings.Contains(alerts[0].report(t).Action.Result.String(), "AccessDeniedException") {
 			t.Fatalf("outcome %+v, alerts %+v", out, alerts)
 		}
 		if got := e.status("reports"); got != "ACTIVE" {

@@ -186,7 +186,7 @@ func (h *Handler) onRoleChange(ctx context.Context, event []byte) (ChangeOutcome
 		}
 		out.Findings += countUnsuppressed(r)
 		out.Subjects = append(out.Subjects, s)
-		if countUnsuppressed(r) > 0 || !r.Complete || r.Action.Type == "deregister" {
+		if countUnsuppressed(r) > 0 || !r.Complete || r.Action.Type == rules.ActionDeregister {
 			alerting = append(alerting, r)
 		}
 	}

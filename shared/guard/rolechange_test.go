@@ -127,7 +127,7 @@ func TestOnRoleChangeEveryEvent(t *testing.T) {
 						t.Errorf("%s: alert lacks %s: %+v", r.Subject.ARN, rule, r.Findings)
 					}
 				}
-				if r.Trigger.EventName != out.EventName || r.Action.Type != "none" {
+				if r.Trigger.EventName != out.EventName || r.Action.Type != rules.ActionNone {
 					t.Errorf("%s: trigger %+v action %+v", r.Subject.ARN, r.Trigger, r.Action)
 				}
 			}
@@ -212,7 +212,7 @@ func TestRoleChangeEnforcement(t *testing.T) {
 			t.Errorf("ENFORCE_ON_ROLE_CHANGE=%v: web-api:1 is %s, want %s", onChange, got, want)
 		}
 		alerts := e.alerts()
-		if len(alerts) != 1 || alerts[0].change(t).Reports[0].Action.Type != action {
+		if len(alerts) != 1 || alerts[0].change(t).Reports[0].Action.Type.String() != action {
 			t.Errorf("ENFORCE_ON_ROLE_CHANGE=%v: alerts %+v", onChange, alerts)
 		}
 	}

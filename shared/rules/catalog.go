@@ -46,11 +46,20 @@ func sev(s ...Severity) []Severity { return s }
 // evaluation that could not see everything never reads as compliant.
 const IncompleteRule = "ECSG-001"
 
+// TamperingRule is reported when ecsguard's own roles, topic, key or rules
+// are changed by someone else: the guardrail itself is being weakened.
+const TamperingRule = "ECSG-002"
+
 var catalog = []Rule{
 	{
 		ID: IncompleteRule, Title: "evaluation incomplete: a role or policy could not be read", Severity: High, Severities: sev(High),
 		Why:         "A role, policy or document that the evaluation needs could not be loaded (deleted, access denied, absent from the export, malformed). What could not be seen cannot be called compliant, and enforcement never acts on an incomplete evaluation.",
 		Remediation: "Check the errors in the report: grant ecsguard read access (iam:GetRole, iam:GetRolePolicy, iam:GetPolicyVersion...), export the whole account, or fix the reference to a role that no longer exists.",
+	},
+	{
+		ID: TamperingRule, Title: "ecsguard's own role, topic, key or rule was changed", Severity: Critical, Severities: sev(Critical),
+		Why:         "Whoever can change the guardrail's roles, its alert topic, the key that encrypts it or the EventBridge rules that feed it can silence it before doing what it would have caught.",
+		Remediation: "Check the change in CloudTrail (the event and actor are in the evidence), revert it with the stack (cdk deploy), and restrict who may change ecsguard's resources (an SCP, or a permissions boundary on administrators).",
 	},
 	{
 		ID: "TD-001", Title: "task role and execution role are the same role", Severity: High, Severities: sev(High),

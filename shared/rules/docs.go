@@ -15,7 +15,7 @@ func WriteMarkdown(w io.Writer) error {
 	b.WriteString("<!-- Generated from the rule catalog in shared/rules/catalog.go by `make docs`. Do not edit. -->\n\n")
 	b.WriteString("Severities are Security Hub's. Exempt a task definition or role from rules with the tag\n")
 	b.WriteString("`ecsguard:exempt` (comma-separated rule IDs, or `*`) and say why in `ecsguard:exempt-reason`;\n")
-	b.WriteString("suppressed findings stay in the report, marked, and are not alerted. " + IncompleteRule + " cannot be exempted.\n")
+	b.WriteString("suppressed findings stay in the report, marked, and are not alerted. " + IncompleteRule + " and " + TamperingRule + " cannot be exempted.\n")
 	var hides []string
 	for _, h := range subsumption {
 		who := h.rule

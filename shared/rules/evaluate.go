@@ -18,13 +18,22 @@ func Evaluate(f Facts) Report {
 		Region:        f.Region,
 		Trigger:       f.Trigger,
 		Findings:      []Finding{},
-		Action:        Action{Type: "none"},
+		Action:        Action{Type: ActionNone},
 		Errors:        []string{},
 	}
 	missing := slices.Clone(f.Missing)
 	var found []Finding
 	var tags []map[string]string
 	switch {
+	case f.Tampered != nil:
+		r.Subject = Subject{Type: SubjectResource, ARN: f.Tampered.Resource}
+		who := f.Trigger.Actor
+		if who == "" {
+			who = "an unknown caller"
+		}
+		found = []Finding{newFinding(TamperingRule, Critical, f.Tampered.Resource, Evidence{
+			Detail: f.Tampered.Change + " on ecsguard's own " + f.Tampered.Resource + " by " + who + " (event " + f.Trigger.EventID + ")",
+		})}
 	case f.TaskDefinition != nil:
 		td := f.TaskDefinition
 		r.Subject = Subject{Type: SubjectTaskDefinition, ARN: td.ARN}
@@ -147,7 +156,7 @@ const (
 // finding cannot be exempted: an exemption is a judgement on what was seen.
 func exempt(fs []Finding, subjectTags []map[string]string, f Facts) {
 	for i := range fs {
-		if fs[i].Rule == IncompleteRule {
+		if fs[i].Rule == IncompleteRule || fs[i].Rule == TamperingRule {
 			continue
 		}
 		sources := slices.Clone(subjectTags)

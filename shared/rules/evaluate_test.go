@@ -91,7 +91,7 @@ func TestBaselineIsClean(t *testing.T) {
 		b, _ := json.MarshalIndent(r, "", "  ")
 		t.Fatalf("baseline has findings or is incomplete:\n%s", b)
 	}
-	if r.SchemaVersion != "1" || r.Subject.Type != "taskDefinition" || r.Subject.ARN != tdARN || r.Action.Type != "none" {
+	if r.SchemaVersion != "1" || r.Subject.Type != "taskDefinition" || r.Subject.ARN != tdARN || r.Action.Type != rules.ActionNone {
 		t.Errorf("report header = %+v", r)
 	}
 }
@@ -424,5 +424,52 @@ func TestExemptedFindingStillSubsumes(t *testing.T) {
 	}
 	if !slices.Equal(rulesFound, []string{"TD-001"}) {
 		t.Errorf("findings = %v, want TD-001 alone, suppressed", rulesFound)
+	}
+}
+
+// The action's JSON is the report's: typed values, the same text.
+func TestActionJSON(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		a    rules.Action
+		json string
+	}{
+		{rules.Action{}, `{"type":"none"}`},
+		{rules.Action{Type: rules.ActionNone, Reason: "mode alert"}, `{"type":"none","reason":"mode alert"}`},
+		{rules.Action{Type: rules.ActionDeregister, Result: rules.ActionResult{Kind: rules.Deregistered}, Reason: "HIGH"}, `{"type":"deregister","result":"deregistered","reason":"HIGH"}`},
+		{rules.Action{Type: rules.ActionDeregister, Result: rules.ActionResult{Kind: rules.WouldDeregister}}, `{"type":"deregister","result":"would deregister (dry run)"}`},
+		{rules.Action{Type: rules.ActionDeregister, Result: rules.ActionResult{Kind: rules.Failed, Detail: "AccessDenied: no"}}, `{"type":"deregister","result":"failed: AccessDenied: no"}`},
+	} {
+		b, err := json.Marshal(tc.a)
+		if err != nil || string(b) != tc.json {
+			t.Errorf("Marshal(%+v) = %s, %v; want %s", tc.a, b, err, tc.json)
+			continue
+		}
+		var back rules.Action
+		if err := json.Unmarshal(b, &back); err != nil || back != tc.a {
+			t.Errorf("Unmarshal(%s) = %+v, %v; want %+v", b, back, err, tc.a)
+		}
+	}
+	var a rules.Action
+	if err := json.Unmarshal([]byte(`{"type":"explode"}`), &a); err == nil {
+		t.Error("an unknown action type was accepted")
+	}
+}
+
+// A change to ecsguard's own resources is CRITICAL and cannot be exempted.
+func TestTampering(t *testing.T) {
+	t.Parallel()
+	const topic = "arn:aws:sns:us-east-1:111122223333:ecsguard-findings"
+	r := rules.Evaluate(rules.Facts{
+		Account: account, Region: region,
+		Trigger:  rules.Trigger{EventID: "e-1", EventName: "SetTopicAttributes", Actor: "arn:aws:iam::111122223333:role/intruder"},
+		Tampered: &rules.Tampered{Resource: topic, Change: "SetTopicAttributes"},
+	})
+	if r.Subject.Type != rules.SubjectResource || r.Subject.ARN != topic || !r.Complete || len(r.Findings) != 1 {
+		t.Fatalf("report = %+v", r)
+	}
+	f := r.Findings[0]
+	if f.Rule != rules.TamperingRule || f.Severity != rules.Critical || !strings.Contains(f.Evidence[0].Detail, "intruder") {
+		t.Errorf("finding = %+v", f)
 	}
 }

@@ -24,6 +24,15 @@ type Facts struct {
 	// Missing lists facts that could not be loaded. A report with any is
 	// incomplete: it never counts as compliant and never enforces.
 	Missing []FactError
+	// Tampered, when set, is the subject: one of ecsguard's own resources
+	// that someone else changed (TamperingRule).
+	Tampered *Tampered
+}
+
+// Tampered is a change to one of ecsguard's own resources.
+type Tampered struct {
+	Resource string // its ARN
+	Change   string // what was done: "PutRolePolicy", "DisableRule", ...
 }
 
 // FactError is a fact that could not be loaded: Subject names it (a role

@@ -83,13 +83,14 @@ type Subject struct {
 const (
 	SubjectTaskDefinition = "taskDefinition"
 	SubjectRole           = "role"
+	SubjectResource       = "resource" // one of ecsguard's own resources (tampering)
 )
 
 // Action is what enforcement did about the subject.
 type Action struct {
-	Type   string `json:"type"` // "none" or "deregister"
-	Result string `json:"result,omitempty"`
-	Reason string `json:"reason,omitempty"`
+	Type   ActionType   `json:"type"`
+	Result ActionResult `json:"result,omitzero"`
+	Reason string       `json:"reason,omitempty"`
 }
 
 // Finding is one rule broken by the subject.
