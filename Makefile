@@ -12,7 +12,7 @@ TOOLS  := .tools
 NODEDIR := $(TOOLS)/node
 
 # Packages that decide: they must never import the AWS SDK or do I/O.
-PURE_PKGS := ./shared/iampolicy ./shared/rules ./shared/awsexport ./shared/alert
+PURE_PKGS := ./shared/iampolicy ./shared/rules ./shared/awsexport ./shared/assess ./shared/alert
 
 .PHONY: test unit purity vet fmt-check bench bench-scan fuzz iamdata simulate simulate-sample docs node-tools build clean demo synth deploy cdk-tools
 
@@ -35,7 +35,7 @@ vet:
 # process I/O) and the other pure packages, nothing else.
 purity:
 	@for p in $(PURE_PKGS); do \
-	  bad=$$($(GO) list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' $$p | grep -vE '^github.com/ecsguard/ecsguard/shared/(iampolicy|rules|awsexport|alert)$$' || true); \
+	  bad=$$($(GO) list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' $$p | grep -vE '^github.com/ecsguard/ecsguard/shared/(iampolicy|rules|awsexport|assess|alert)$$' || true); \
 	  io=$$($(GO) list -f '{{join .Imports "\n"}}' $$p | grep -xE 'os|os/exec|net|net/http|syscall|io/ioutil' || true); \
 	  if [ -n "$$bad$$io" ]; then echo "$$p must stay pure, but imports:"; echo "$$bad $$io"; exit 1; fi; \
 	done; echo "purity: $(PURE_PKGS) import no AWS SDK and do no I/O"

@@ -25,6 +25,13 @@ type Settings struct {
 	EnforceOnRoleChange bool
 	// Emails are subscribed to the findings topic (each must confirm).
 	Emails []string
+	// EmailMinSeverity, when set, is the lowest severity of the findings
+	// mailed to Emails (a subscription filter policy on the message
+	// attribute severity). Empty: every message.
+	EmailMinSeverity string
+	// ExemptionApprovers are the IAM principals (ARNs, or patterns with *)
+	// whose tagging makes an ecsguard:exempt tag count. Empty: any tagger.
+	ExemptionApprovers []string
 	// SlackWorkspaceID and SlackChannelID, together, deliver the findings
 	// to a Slack channel through AWS Chatbot. The workspace must have been
 	// authorised in the Chatbot console once.
@@ -53,6 +60,8 @@ const (
 	ctxDryRun              = "ecsguard:dryRun"
 	ctxEnforceOnRoleChange = "ecsguard:enforceOnRoleChange"
 	ctxEmails              = "ecsguard:emails"
+	ctxEmailMinSeverity    = "ecsguard:emailMinSeverity"
+	ctxExemptionApprovers  = "ecsguard:exemptionApprovers"
 	ctxSlackWorkspaceID    = "ecsguard:slackWorkspaceId"
 	ctxSlackChannelID      = "ecsguard:slackChannelId"
 	ctxHomeRegion          = "ecsguard:homeRegion"
@@ -62,17 +71,34 @@ const (
 	ctxAssetDir            = "ecsguard:assetDir"
 )
 
+// maxApproversLength leaves room for the other variables in the 4 KB of
+// environment Lambda allows a function.
+const maxApproversLength = 2048
+
 // iamRegion is where AWS delivers IAM events to EventBridge.
 const iamRegion = "us-east-1"
 
 // logRetentions are the values CloudWatch Logs accepts.
 var logRetentions = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
+// severities are Security Hub's, highest first (SPEC §3).
+var severities = []string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"}
+
 var (
 	regionPattern   = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$`)
 	schedulePattern = regexp.MustCompile(`^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$`)
 	slackWorkspace  = regexp.MustCompile(`^[0-9A-Z]{1,255}$`)
 	slackChannel    = regexp.MustCompile(`^[A-Za-z0-9]+$`)
+	// approverPattern is an IAM principal an event names as its actor, or
+	// a pattern of one: a role or user (with its path), a role session
+	// (assumed-role/ROLE/SESSION) or an account root. * may stand for any
+	// run of name characters; the account is always spelled out, so an
+	// approval can never come from another account. IAM names hold
+	// letters, digits and +=,.@_- (a comma is refused below: the list
+	// reaches the functions comma-separated).
+	approverPattern = regexp.MustCompile(`^arn:aws(-cn|-us-gov|-iso[a-z-]*)?:(` +
+		`iam::\d{12}:(root|(role|user)/([\w+=,.@*-]+/)*[\w+=,.@*-]+)|` +
+		`sts::\d{12}:assumed-role/[\w+=,.@*-]+/[\w+=,.@*-]+)$`)
 )
 
 // ParseSettings reads the settings through context, which returns a
@@ -158,6 +184,22 @@ func ParseSettings(context func(key string) any) (Settings, error) {
 			bad(ctxEmails, "%q is not an email address", e)
 		}
 	}
+	str(ctxEmailMinSeverity, &s.EmailMinSeverity)
+	if s.EmailMinSeverity = strings.ToUpper(s.EmailMinSeverity); s.EmailMinSeverity != "" && !slices.Contains(severities, s.EmailMinSeverity) {
+		bad(ctxEmailMinSeverity, "want one of %s, got %q", strings.Join(severities, ", "), s.EmailMinSeverity)
+	}
+	s.ExemptionApprovers = list(ctxExemptionApprovers)
+	for _, a := range s.ExemptionApprovers {
+		switch {
+		case strings.Contains(a, ","):
+			bad(ctxExemptionApprovers, "%q holds a comma, which EXEMPTION_APPROVERS (comma-separated) cannot carry", a)
+		case !approverPattern.MatchString(a):
+			bad(ctxExemptionApprovers, "%q is not the ARN of an IAM role, user, role session or account root (or a pattern of one with *)", a)
+		}
+	}
+	if n := len(strings.Join(s.ExemptionApprovers, ",")); n > maxApproversLength {
+		bad(ctxExemptionApprovers, "%d characters: Lambda holds 4 KB of environment per function, keep the list under %d", n, maxApproversLength)
+	}
 	str(ctxSlackWorkspaceID, &s.SlackWorkspaceID)
 	str(ctxSlackChannelID, &s.SlackChannelID)
 	switch {
@@ -226,4 +268,13 @@ func (s Settings) ForwardingRegions() []string {
 		out = append(out, iamRegion)
 	}
 	return out
+}
+
+// SeveritiesFrom are the severities at or above min, highest first.
+func SeveritiesFrom(min string) []string {
+	i := slices.Index(severities, min)
+	if i < 0 {
+		return nil
+	}
+	return slices.Clone(severities[:i+1])
 }

@@ -57,15 +57,82 @@ var (
 	}
 )
 
-// NewStack is the home stack: both functions, the findings topic, the role
-// index, the rules that feed the functions in this region, their dead-letter
-// queues and the alarms. Events of other regions reach this region's bus
-// through the forwarding stacks (NewForwarderStack).
+// Ecsguard's own resources: the calls that would silence it, which the
+// tamper rule sends to onrolechange. CloudTrail records a call's
+// parameters as requestParameters, lower-camel-cased: topicArn for the
+// topic calls, resourceArn for PutDataProtectionPolicy, subscriptionArn
+// (TOPIC_ARN:ID) for Unsubscribe and SetSubscriptionAttributes, name for
+// the rule calls and rule for the target calls
+// (https://docs.aws.amazon.com/sns/latest/dg/sns-logging-using-cloudtrail.html,
+// https://docs.aws.amazon.com/sns/latest/api/API_PutDataProtectionPolicy.html,
+// https://docs.aws.amazon.com/eventbridge/latest/userguide/logging-using-cloudtrail.html,
+// https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutTargets.html).
+// KMS records name the key in resources[].ARN
+// (https://docs.aws.amazon.com/kms/latest/developerguide/ct-disablekey.html).
+// These are write events: a rule in state ENABLED receives them
+// (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html).
+var (
+	tamperTopicCalls        = []string{"SetTopicAttributes", "DeleteTopic", "AddPermission", "RemovePermission", "Subscribe"}
+	tamperSubscriptionCalls = []string{"Unsubscribe", "SetSubscriptionAttributes"}
+	tamperKeyCalls          = []string{"DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy", "DisableKeyRotation", "CreateGrant", "RevokeGrant"}
+	tamperRuleCalls         = []string{"DisableRule", "DeleteRule", "PutRule"}
+	tamperTargetCalls       = []string{"RemoveTargets", "PutTargets"}
+)
+
+// tamperPattern matches the successful calls above on ecsguard's topics,
+// key and rules. A subscription ARN is its topic's ARN, a colon and an id:
+// the prefix keeps the colon, so a topic whose name merely starts with
+// ours does not match.
+func tamperPattern(topics []string, key string, rules []string) *awsevents.EventPattern {
+	var subscriptions []any
+	for _, t := range topics {
+		subscriptions = append(subscriptions, map[string]string{"prefix": t + ":"})
+	}
+	return &awsevents.EventPattern{
+		Source:     jsii.Strings("aws.sns", "aws.kms", "aws.events"),
+		DetailType: jsii.Strings("AWS API Call via CloudTrail"),
+		Detail: &map[string]any{
+			"errorCode": []any{map[string]bool{"exists": false}},
+			"$or": []any{
+				map[string]any{"eventSource": []string{"sns.amazonaws.com"}, "eventName": tamperTopicCalls,
+					"requestParameters": map[string]any{"topicArn": topics}},
+				map[string]any{"eventSource": []string{"sns.amazonaws.com"}, "eventName": []string{"PutDataProtectionPolicy"},
+					"requestParameters": map[string]any{"resourceArn": topics}},
+				map[string]any{"eventSource": []string{"sns.amazonaws.com"}, "eventName": tamperSubscriptionCalls,
+					"requestParameters": map[string]any{"subscriptionArn": subscriptions}},
+				map[string]any{"eventSource": []string{"kms.amazonaws.com"}, "eventName": tamperKeyCalls,
+					"resources": map[string]any{"ARN": []string{key}}},
+				map[string]any{"eventSource": []string{"events.amazonaws.com"}, "eventName": tamperRuleCalls,
+					"requestParameters": map[string]any{"name": rules}},
+				map[string]any{"eventSource": []string{"events.amazonaws.com"}, "eventName": tamperTargetCalls,
+					"requestParameters": map[string]any{"rule": rules}},
+			},
+		},
+	}
+}
+
+// NewStack is the home stack: both functions, the findings and alarm
+// topics, the role index and idempotency tables, the rules that feed the
+// functions in this region, their dead-letter queues and the alarms.
+// Events of other regions reach this region's bus through the forwarding
+// stacks (NewForwarderStack).
 func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.Stack {
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 	s := props.Settings
 
-	topic, key := encryptedTopic(stack, "Findings", "ecsguard findings", s.Emails)
+	key := topicKey(stack, "FindingsKey", "ecsguard findings topic")
+	topic := encryptedTopic(stack, "Findings", "ecsguard findings", key)
+	subscribeEmails(topic, s.Emails, severityFilter(s.EmailMinSeverity))
+	// CloudWatch alarm notifications carry no message attributes, and a
+	// subscription with a filter policy never receives a message without
+	// attributes, even with {"exists": false}
+	// (https://docs.aws.amazon.com/sns/latest/dg/attribute-key-matching.html).
+	// So the alarms also go to a topic of their own, with no filter: the
+	// subscribers that filter the findings subscribe to it too.
+	alarmTopic := encryptedTopic(stack, "Alarms", "ecsguard alarms", key)
+	if s.EmailMinSeverity != "" {
+		subscribeEmails(alarmTopic, s.Emails, nil)
+	}
 	if s.SlackWorkspaceID != "" {
 		slack(stack, topic, s)
 	}
@@ -80,14 +147,45 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 		RemovalPolicy:                    awscdk.RemovalPolicy_DESTROY,
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: jsii.Bool(true)},
 	})
+	// The idempotency records: one per event, written conditionally, so a
+	// duplicate delivery neither deregisters nor alerts twice. DynamoDB
+	// deletes a record after its expiresAt; nothing is lost on delete but
+	// the memory of events already handled.
+	idempotency := awsdynamodb.NewTable(stack, jsii.String("Idempotency"), &awsdynamodb.TableProps{
+		PartitionKey:                     &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
+		TimeToLiveAttribute:              jsii.String("expiresAt"),
+		BillingMode:                      awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		Encryption:                       awsdynamodb.TableEncryption_AWS_MANAGED,
+		RemovalPolicy:                    awscdk.RemovalPolicy_DESTROY,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: jsii.Bool(true)},
+	})
+
+	// The rules have names of their own (not CloudFormation's): the
+	// functions must know them to recognise tampering, and the tamper rule
+	// watches itself, which a reference could not express.
+	rule := func(suffix string) string { return *stack.StackName() + "-" + suffix }
+	ruleNames := []string{rule("RegisterTaskDefinition"), rule("RoleChange"), rule("Sweep"), rule("Tamper")}
 
 	onRegister := newFunction(stack, "OnRegister", "onregister", s, topic, key)
 	onRoleChange := newFunction(stack, "OnRoleChange", "onrolechange", s, topic, key)
 	for _, f := range []*guardFunction{onRegister, onRoleChange} {
 		f.fn.AddEnvironment(jsii.String("INDEX_TABLE"), index.TableName(), nil)
+		f.fn.AddEnvironment(jsii.String("IDEMPOTENCY_TABLE"), idempotency.TableName(), nil)
 		// The loop guard: calls made by ecsguard's own roles are ignored.
 		f.fn.AddEnvironment(jsii.String("ECSGUARD_ROLE_ARNS"),
 			awscdk.Fn_Join(jsii.String(","), &[]*string{onRegister.role.RoleArn(), onRoleChange.role.RoleArn()}), nil)
+		// Tampering: ecsguard's own topics (TOPIC_ARN, ALARM_TOPIC_ARN),
+		// key and rules.
+		f.fn.AddEnvironment(jsii.String("ALARM_TOPIC_ARN"), alarmTopic.TopicArn(), nil)
+		f.fn.AddEnvironment(jsii.String("ECSGUARD_KEY_ARN"), key.KeyArn(), nil)
+		f.fn.AddEnvironment(jsii.String("ECSGUARD_RULE_NAMES"), jsii.String(strings.Join(ruleNames, ",")), nil)
+		// Events of any other account are dropped.
+		f.fn.AddEnvironment(jsii.String("WATCHED_ACCOUNTS"), stack.Account(), nil)
+		if len(s.ExemptionApprovers) > 0 {
+			f.fn.AddEnvironment(jsii.String("EXEMPTION_APPROVERS"), jsii.String(strings.Join(s.ExemptionApprovers, ",")), nil)
+		}
+		// Conditional writes of the idempotency records; nothing else.
+		idempotency.Grant(f.role, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:UpdateItem"))
 	}
 	// The sweep walks every watched region: their events come here.
 	onRoleChange.fn.AddEnvironment(jsii.String("REGIONS"), jsii.String(strings.Join(s.Regions, ",")), nil)
@@ -116,19 +214,24 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 		"arn:"+*awscdk.Aws_PARTITION()+":events:*:"+*awscdk.Aws_ACCOUNT_ID()+":rule/*")
 	onRoleChange.allow("ReadSchedules", []string{"scheduler:GetSchedule"},
 		"arn:"+*awscdk.Aws_PARTITION()+":scheduler:*:"+*awscdk.Aws_ACCOUNT_ID()+":schedule/*")
-	index.Grant(onRegister.role, jsii.String("dynamodb:PutItem"))
+	// onregister records a revision's roles in one batch.
+	index.Grant(onRegister.role, jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:BatchWriteItem"))
 	index.Grant(onRoleChange.role, jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:DeleteItem"), jsii.String("dynamodb:Query"))
 
 	// The rules. Registrations of this region and those forwarded here;
 	// IAM events, which AWS delivers in us-east-1 (and forwards here when
-	// the home region is another); the sweep of the role index.
-	onRegister.subscribe(stack, "RegisterTaskDefinitionRule", "ECS RegisterTaskDefinition calls, to onregister", ecsPattern, nil)
-	onRoleChange.subscribe(stack, "RoleChangeRule", "IAM role and policy changes, to onrolechange", iamPattern, nil)
-	onRoleChange.subscribe(stack, "SweepRule", "Rebuild the role index of onrolechange", nil,
+	// the home region is another); the sweep of the role index; changes
+	// to ecsguard's own topics, key and rules, made in this region.
+	onRegister.subscribe(stack, "RegisterTaskDefinitionRule", ruleNames[0], "ECS RegisterTaskDefinition calls, to onregister", ecsPattern, nil)
+	onRoleChange.subscribe(stack, "RoleChangeRule", ruleNames[1], "IAM role and policy changes, to onrolechange", iamPattern, nil)
+	onRoleChange.subscribe(stack, "SweepRule", ruleNames[2], "Rebuild the role index of onrolechange", nil,
 		awsevents.Schedule_Expression(jsii.String(s.SweepSchedule)))
+	onRoleChange.subscribe(stack, "TamperRule", ruleNames[3], "Changes to ecsguard's own topics, key and rules, to onrolechange",
+		tamperPattern([]string{*topic.TopicArn(), *alarmTopic.TopicArn()}, *key.KeyArn(), ruleNames), nil)
 
-	// Alarms: a function that fails, an event that lands in a DLQ.
-	action := awscloudwatchactions.NewSnsAction(topic)
+	// Alarms: a function that fails, an event that lands in a DLQ. Each
+	// notifies both topics (see alarmTopic).
+	actions := []awscloudwatch.IAlarmAction{awscloudwatchactions.NewSnsAction(topic), awscloudwatchactions.NewSnsAction(alarmTopic)}
 	for _, f := range []*guardFunction{onRegister, onRoleChange} {
 		errs := awscloudwatch.NewAlarm(stack, jsii.String(f.id+"Errors"), &awscloudwatch.AlarmProps{
 			AlarmDescription: jsii.String("ecsguard " + f.name + " failed an invocation: EventBridge and Lambda retry it, then it goes to the DLQ"),
@@ -140,24 +243,26 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 		})
-		errs.AddAlarmAction(action)
-		dlqAlarm(stack, f.id+"DeadLetters", "ecsguard "+f.name+": events it could not process are in its dead-letter queue", f.dlq).AddAlarmAction(action)
+		errs.AddAlarmAction(actions...)
+		dlqAlarm(stack, f.id+"DeadLetters", "ecsguard "+f.name+": events it could not process are in its dead-letter queue", f.dlq).AddAlarmAction(actions...)
 	}
 
 	awscdk.NewCfnOutput(stack, jsii.String("TopicArn"), &awscdk.CfnOutputProps{Value: topic.TopicArn(), Description: jsii.String("Findings topic: subscribe to it")})
+	awscdk.NewCfnOutput(stack, jsii.String("AlarmTopicArn"), &awscdk.CfnOutputProps{Value: alarmTopic.TopicArn(),
+		Description: jsii.String("Alarms alone, unfiltered: subscribe to it when you filter the findings topic")})
 	awscdk.NewCfnOutput(stack, jsii.String("OnRegisterFunction"), &awscdk.CfnOutputProps{Value: onRegister.fn.FunctionName()})
 	awscdk.NewCfnOutput(stack, jsii.String("OnRoleChangeFunction"), &awscdk.CfnOutputProps{Value: onRoleChange.fn.FunctionName()})
 	awscdk.NewCfnOutput(stack, jsii.String("RoleIndexTable"), &awscdk.CfnOutputProps{Value: index.TableName()})
+	awscdk.NewCfnOutput(stack, jsii.String("IdempotencyTable"), &awscdk.CfnOutputProps{Value: idempotency.TableName()})
 	suppressHome(onRegister, onRoleChange)
 	return stack
 }
 
-// encryptedTopic is an SNS topic encrypted with its own key, reached over
-// TLS only, with the emails subscribed. CloudWatch alarms publish to it, so
-// CloudWatch may use the key.
-func encryptedTopic(stack awscdk.Stack, id, name string, emails []string) (awssns.Topic, awskms.Key) {
-	key := awskms.NewKey(stack, jsii.String(id+"Key"), &awskms.KeyProps{
-		Description:       jsii.String(name + " topic"),
+// topicKey is the KMS key of a stack's topics. CloudWatch alarms publish
+// to them, so CloudWatch may use the key.
+func topicKey(stack awscdk.Stack, id, description string) awskms.Key {
+	key := awskms.NewKey(stack, jsii.String(id), &awskms.KeyProps{
+		Description:       jsii.String(description),
 		EnableKeyRotation: jsii.Bool(true),
 	})
 	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -167,15 +272,56 @@ func encryptedTopic(stack awscdk.Stack, id, name string, emails []string) (awssn
 		Resources:  jsii.Strings("*"),
 		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()}},
 	}), nil)
+	return key
+}
+
+// encryptedTopic is an SNS topic encrypted with key and reached over TLS
+// only. Its policy, once it has one, replaces SNS's default policy, so it
+// lets this account's CloudWatch alarms publish: without that statement an
+// alarm's notification is refused.
+func encryptedTopic(stack awscdk.Stack, id, name string, key awskms.Key) awssns.Topic {
 	topic := awssns.NewTopic(stack, jsii.String(id), &awssns.TopicProps{
 		DisplayName: jsii.String(name),
 		MasterKey:   key,
 		EnforceSSL:  jsii.Bool(true),
 	})
+	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchAlarmsPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  &[]*string{topic.TopicArn()},
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()}},
+	}))
+	return topic
+}
+
+// subscribeEmails subscribes each address to the topic, with filter as
+// its filter policy (none when nil).
+func subscribeEmails(topic awssns.Topic, emails []string, filter *map[string]awssns.SubscriptionFilter) {
 	for _, e := range emails {
-		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(e), nil))
+		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(e), &awssnssubscriptions.EmailSubscriptionProps{FilterPolicy: filter}))
 	}
-	return topic, key
+}
+
+// severityFilter passes the messages whose severity attribute is min or
+// higher, and those with attributes but no severity. Nil (no filter
+// policy) when min is empty. SNS ORs the values of one attribute's list,
+// {"exists": false} among them
+// (https://docs.aws.amazon.com/sns/latest/dg/and-or-logic.html,
+// https://docs.aws.amazon.com/sns/latest/dg/attribute-key-matching.html);
+// a message with no attributes at all, such as an alarm notification,
+// matches no filter policy: alarms reach filtered subscribers through the
+// alarm topic.
+func severityFilter(min string) *map[string]awssns.SubscriptionFilter {
+	if min == "" {
+		return nil
+	}
+	var conditions []any
+	for _, sev := range SeveritiesFrom(min) {
+		conditions = append(conditions, sev)
+	}
+	conditions = append(conditions, map[string]bool{"exists": false})
+	return &map[string]awssns.SubscriptionFilter{"severity": awssns.NewSubscriptionFilter(&conditions)}
 }
 
 // iamARN is the ARN of IAM resources of this account (tokens, resolved at
@@ -255,8 +401,9 @@ func (f *guardFunction) allow(sid string, actions []string, resources ...string)
 // subscribe sends the events of a rule (a pattern, or a schedule) to the
 // function. EventBridge retries a delivery that fails for a day, then keeps
 // the event in the function's DLQ.
-func (f *guardFunction) subscribe(stack awscdk.Stack, id, description string, pattern *awsevents.EventPattern, schedule awsevents.Schedule) awsevents.Rule {
+func (f *guardFunction) subscribe(stack awscdk.Stack, id, name, description string, pattern *awsevents.EventPattern, schedule awsevents.Schedule) awsevents.Rule {
 	rule := awsevents.NewRule(stack, jsii.String(id), &awsevents.RuleProps{
+		RuleName:     jsii.String(name),
 		Description:  jsii.String(description),
 		EventPattern: pattern,
 		Schedule:     schedule,
