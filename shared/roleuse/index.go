@@ -3,7 +3,9 @@ package roleuse
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -22,13 +24,19 @@ const (
 	attrUse           = "use"
 )
 
-// Index is the table of roles and the revisions that use them.
+// Index is the table of roles and the revisions that use them. It is safe
+// for concurrent use.
 type Index struct {
 	DB    *dynamodb.Client
 	Table string
+
+	mu       sync.Mutex
+	recorded map[string]bool // role and revision entries this process wrote
 }
 
-// Record adds td's task and execution roles to the index.
+// Record adds td's task and execution roles to the index, in one
+// BatchWriteItem. An entry this process already wrote is not written
+// again: a revision is immutable, so its roles never change.
 func (ix *Index) Record(ctx context.Context, td *rules.TaskDefinition) error {
 	uses := map[string][]string{}
 	if td.TaskRoleARN != "" {
@@ -39,45 +47,117 @@ func (ix *Index) Record(ctx context.Context, td *rules.TaskDefinition) error {
 		n := roleKey(td.ExecutionRoleARN)
 		uses[n] = append(uses[n], "execution")
 	}
+	var writes []ddbtypes.WriteRequest
+	var keys []string
 	for role, u := range uses {
-		_, err := ix.DB.PutItem(ctx, &dynamodb.PutItemInput{
-			TableName: aws.String(ix.Table),
-			Item: map[string]ddbtypes.AttributeValue{
-				KeyRole:           &ddbtypes.AttributeValueMemberS{Value: role},
-				KeyTaskDefinition: &ddbtypes.AttributeValueMemberS{Value: td.ARN},
-				attrUse:           &ddbtypes.AttributeValueMemberS{Value: strings.Join(u, ",")},
-			},
-		})
-		if err != nil {
-			return fmt.Errorf("role index: record %s for %s: %w", td.ARN, role, err)
+		k := role + "\x00" + td.ARN
+		if ix.seen(k) {
+			continue
 		}
+		keys = append(keys, k)
+		writes = append(writes, ddbtypes.WriteRequest{PutRequest: &ddbtypes.PutRequest{Item: map[string]ddbtypes.AttributeValue{
+			KeyRole:           &ddbtypes.AttributeValueMemberS{Value: role},
+			KeyTaskDefinition: &ddbtypes.AttributeValueMemberS{Value: td.ARN},
+			attrUse:           &ddbtypes.AttributeValueMemberS{Value: strings.Join(u, ",")},
+		}}})
+	}
+	if len(writes) == 0 {
+		return nil
+	}
+	// BatchWriteItem may leave some items unprocessed under load: send
+	// those again, a bounded number of times.
+	req := map[string][]ddbtypes.WriteRequest{ix.Table: writes}
+	for try := 0; len(req) > 0; try++ {
+		if try == 5 {
+			return fmt.Errorf("role index: record %s: items still unprocessed after %d tries", td.ARN, try)
+		}
+		out, err := ix.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: req})
+		if err != nil {
+			return fmt.Errorf("role index: record %s: %w", td.ARN, err)
+		}
+		req = out.UnprocessedItems
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.recorded == nil {
+		ix.recorded = map[string]bool{}
+	}
+	for _, k := range keys {
+		ix.recorded[k] = true
 	}
 	return nil
+}
+
+func (ix *Index) seen(k string) bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.recorded[k]
+}
+
+// Families returns the task definition families whose revisions use the
+// role (a name or an ARN) as their task role: what TD-013 needs.
+func (ix *Index) Families(ctx context.Context, role string) ([]string, error) {
+	var out []string
+	err := ix.query(ctx, role, func(arn, use string) {
+		if !slices.Contains(strings.Split(use, ","), "task") {
+			return
+		}
+		if f := family(arn); f != "" && !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	})
+	slices.Sort(out)
+	return out, err
+}
+
+// family is the family of a task definition revision ARN.
+func family(arn string) string {
+	_, rest, ok := strings.Cut(arn, ":task-definition/")
+	if !ok {
+		return ""
+	}
+	f, _, _ := strings.Cut(rest, ":")
+	return f
 }
 
 // TaskDefinitions returns the revisions recorded for the role (a name or
 // an ARN), every page.
 func (ix *Index) TaskDefinitions(ctx context.Context, role string) ([]string, error) {
 	var out []string
+	err := ix.query(ctx, role, func(arn, _ string) { out = append(out, arn) })
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// query calls fn with each revision recorded for the role and its use.
+func (ix *Index) query(ctx context.Context, role string, fn func(arn, use string)) error {
 	p := dynamodb.NewQueryPaginator(ix.DB, &dynamodb.QueryInput{
 		TableName:                 aws.String(ix.Table),
 		KeyConditionExpression:    aws.String("#r = :r"),
-		ExpressionAttributeNames:  map[string]string{"#r": KeyRole},
+		ExpressionAttributeNames:  map[string]string{"#r": KeyRole, "#t": KeyTaskDefinition, "#u": attrUse},
 		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":r": &ddbtypes.AttributeValueMemberS{Value: roleKey(role)}},
-		ProjectionExpression:      aws.String(KeyTaskDefinition),
+		ProjectionExpression:      aws.String("#t, #u"),
 	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("role index: query %s: %w", role, err)
+			return fmt.Errorf("role index: query %s: %w", role, err)
 		}
 		for _, item := range page.Items {
-			if v, ok := item[KeyTaskDefinition].(*ddbtypes.AttributeValueMemberS); ok {
-				out = append(out, v.Value)
+			arn, _ := item[KeyTaskDefinition].(*ddbtypes.AttributeValueMemberS)
+			use, _ := item[attrUse].(*ddbtypes.AttributeValueMemberS)
+			if arn != nil {
+				u := ""
+				if use != nil {
+					u = use.Value
+				}
+				fn(arn.Value, u)
 			}
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // Forget removes one revision from the role's entries.

@@ -218,3 +218,32 @@ func BenchmarkLookup(b *testing.B) {
 		})
 	}
 }
+
+// Families lists the families whose revisions use a role as their task
+// role, not as their execution role; recording a revision twice in one
+// process writes it once.
+func TestFamilies(t *testing.T) {
+	t.Parallel()
+	if moto == nil {
+		t.Skip("the emulator is not installed: run make emulator-tools")
+	}
+	ctx := context.Background()
+	db := dynamodb.NewFromConfig(moto.Config(ctx, emulator.NewAccount()))
+	if err := roleuse.CreateTable(ctx, db, "idx"); err != nil {
+		t.Fatal(err)
+	}
+	ix := &roleuse.Index{DB: db, Table: "idx"}
+	td := func(family, task, exec string) *rules.TaskDefinition {
+		return &rules.TaskDefinition{ARN: "arn:aws:ecs:us-east-1:111122223333:task-definition/" + family + ":1", Family: family,
+			TaskRoleARN: "arn:aws:iam::111122223333:role/" + task, ExecutionRoleARN: "arn:aws:iam::111122223333:role/" + exec}
+	}
+	for _, d := range []*rules.TaskDefinition{td("web", "shared", "exec"), td("worker", "shared", "exec"), td("batch", "other", "shared"), td("web", "shared", "exec")} {
+		if err := ix.Record(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := ix.Families(ctx, "arn:aws:iam::111122223333:role/shared")
+	if err != nil || strings.Join(got, ",") != "web,worker" {
+		t.Errorf("Families(shared) = %v, %v; want web,worker", got, err)
+	}
+}

@@ -51,6 +51,11 @@ func Evaluate(f Facts) Report {
 		r.Subject = Subject{Type: SubjectRole, ARN: f.Role.ARN}
 		missing = addMissing(missing, f.Role.Missing)
 		found = checkSecondaryRole(f.Role)
+	case f.Unread != nil:
+		r.Subject = *f.Unread
+		if len(missing) == 0 {
+			missing = append(missing, FactError{Subject: f.Unread.ARN, Err: errNoSubject})
+		}
 	default:
 		missing = append(missing, FactError{Subject: "facts", Err: errNoSubject})
 	}

@@ -27,6 +27,10 @@ type Facts struct {
 	// Tampered, when set, is the subject: one of ecsguard's own resources
 	// that someone else changed (TamperingRule).
 	Tampered *Tampered
+	// Unread, when no other subject is set, is what could not be read at
+	// all, such as the policy whose roles could not be listed: the report
+	// is about it, incomplete, with Missing as its errors.
+	Unread *Subject
 }
 
 // Tampered is a change to one of ecsguard's own resources.

@@ -84,6 +84,7 @@ const (
 	SubjectTaskDefinition = "taskDefinition"
 	SubjectRole           = "role"
 	SubjectResource       = "resource" // one of ecsguard's own resources (tampering)
+	SubjectPolicy         = "policy"   // a managed policy whose roles could not be read
 )
 
 // Action is what enforcement did about the subject.

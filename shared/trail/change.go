@@ -30,6 +30,10 @@ type Change struct {
 	RoleName          string
 	PolicyARN         string
 	PolicyName        string
+	// Resource is the topic, key or EventBridge rule (an ARN) an SNS, KMS
+	// or EventBridge call changed: calls watched on ecsguard's own
+	// resources.
+	Resource string
 }
 
 // CausedBy reports whether the call was made by the role roleARN: Actor is

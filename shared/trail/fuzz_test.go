@@ -87,6 +87,13 @@ func FuzzParse(f *testing.F) {
 			checkIAMField(t, c, "RoleName", c.RoleName, need.RoleName != "", roleNameForm)
 			checkIAMField(t, c, "PolicyARN", c.PolicyARN, need.PolicyARN != "", policyARNForm)
 			checkIAMField(t, c, "PolicyName", c.PolicyName, need.PolicyName != "", policyNameForm)
+		case trail.SourceSNS, trail.SourceKMS, trail.SourceEvents:
+			if !slices.Contains(trail.TamperEventNames(c.Source), c.EventName) {
+				t.Fatalf("%s change for event %q, not in TamperEventNames", c.Source, c.EventName)
+			}
+			if c.Resource == "" || c.TaskDefinitionARN != "" || c.RoleName != "" {
+				t.Errorf("%s change names no resource, or an ECS or IAM entity: %+v", c.Source, c)
+			}
 		default:
 			t.Errorf("change from source %q: %+v", c.Source, c)
 		}

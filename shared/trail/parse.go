@@ -18,6 +18,10 @@ const (
 	DetailTypeAPICall = "AWS API Call via CloudTrail"
 	SourceECS         = "aws.ecs"
 	SourceIAM         = "aws.iam"
+	// The sources of ecsguard's own resources, watched for tampering.
+	SourceSNS    = "aws.sns"
+	SourceKMS    = "aws.kms"
+	SourceEvents = "aws.events"
 
 	// EventRegisterTaskDefinition is the one ECS event name handled.
 	EventRegisterTaskDefinition = "RegisterTaskDefinition"
@@ -25,9 +29,25 @@ const (
 
 // eventSources maps each handled source to the eventSource of its records.
 var eventSources = map[string]string{
-	SourceECS: "ecs.amazonaws.com",
-	SourceIAM: "iam.amazonaws.com",
+	SourceECS:    "ecs.amazonaws.com",
+	SourceIAM:    "iam.amazonaws.com",
+	SourceSNS:    "sns.amazonaws.com",
+	SourceKMS:    "kms.amazonaws.com",
+	SourceEvents: "events.amazonaws.com",
 }
+
+// tamperEvents are the calls that can weaken ecsguard's own topic, key and
+// rules, by source: an alert that is not delivered, a topic that cannot be
+// decrypted, a rule that no longer fires.
+var tamperEvents = map[string][]string{
+	SourceSNS:    {"AddPermission", "DeleteTopic", "PutDataProtectionPolicy", "RemovePermission", "SetTopicAttributes", "Subscribe", "Unsubscribe"},
+	SourceKMS:    {"CreateGrant", "DisableKey", "DisableKeyRotation", "PutKeyPolicy", "RevokeGrant", "ScheduleKeyDeletion"},
+	SourceEvents: {"DeleteRule", "DisableRule", "PutRule", "PutTargets", "RemoveTargets"},
+}
+
+// TamperEventNames returns the event names of source that [Parse] reads as
+// changes to a resource of ecsguard's, sorted.
+func TamperEventNames(source string) []string { return slices.Clone(tamperEvents[source]) }
 
 // iamEvent says which request parameters an IAM event must carry.
 type iamEvent struct {
@@ -145,6 +165,9 @@ type record struct {
 	UserIdentity       *userIdentity   `json:"userIdentity"`
 	RequestParameters  json.RawMessage `json:"requestParameters"`
 	ResponseElements   json.RawMessage `json:"responseElements"`
+	Resources          []struct {
+		ARN string `json:"ARN"`
+	} `json:"resources"`
 }
 
 type userIdentity struct {
@@ -224,6 +247,10 @@ func parse(e events.CloudWatchEvent) (Change, error) {
 		if spec, ok = iamEvents[h.EventName]; !ok {
 			return c, fmt.Errorf("%w: %s %s", ErrForeign, e.Source, h.EventName)
 		}
+	default:
+		if !slices.Contains(tamperEvents[e.Source], h.EventName) {
+			return c, fmt.Errorf("%w: %s %s", ErrForeign, e.Source, h.EventName)
+		}
 	}
 
 	var r record
@@ -241,15 +268,70 @@ func parse(e events.CloudWatchEvent) (Change, error) {
 	c.Region = cmpOr(r.AWSRegion, e.Region)
 	c.Actor = r.UserIdentity.actor()
 
-	if e.Source == SourceECS {
+	switch e.Source {
+	case SourceECS:
 		arn, err := taskDefinitionARN(r.ResponseElements)
 		if err != nil {
 			return c, err
 		}
 		c.TaskDefinitionARN = arn
 		return c, nil
+	case SourceIAM:
+		return iamChange(c, spec, r.RequestParameters)
 	}
-	return iamChange(c, spec, r.RequestParameters)
+	return resourceChange(c, e.Source, r)
+}
+
+// resourceRequest holds the request parameters that name the topic, key or
+// rule of a tampering event: SNS topicArn (subscriptionArn for
+// Unsubscribe), KMS keyId, EventBridge name.
+type resourceRequest struct {
+	TopicARN        string `json:"topicArn"`
+	SubscriptionARN string `json:"subscriptionArn"`
+	KeyID           string `json:"keyId"`
+	Name            string `json:"name"`
+	EventBusName    string `json:"eventBusName"`
+}
+
+// resourceChange reads which topic, key or rule a call on SNS, KMS or
+// EventBridge changed, as an ARN in Change.Resource.
+func resourceChange(c Change, source string, r record) (Change, error) {
+	var req resourceRequest
+	if !isNull(r.RequestParameters) {
+		if err := json.Unmarshal(r.RequestParameters, &req); err != nil {
+			return c, fmt.Errorf("%w: detail.requestParameters: %w", ErrMalformed, jsonError(r.RequestParameters, err))
+		}
+	}
+	switch source {
+	case SourceSNS:
+		c.Resource = req.TopicARN
+		if c.Resource == "" && req.SubscriptionARN != "" {
+			// arn:aws:sns:REGION:ACCOUNT:TOPIC:SUBSCRIPTION-ID
+			c.Resource = req.SubscriptionARN[:max(strings.LastIndexByte(req.SubscriptionARN, ':'), 0)]
+		}
+	case SourceKMS:
+		// CloudTrail names the key in resources[].ARN; keyId may be an id,
+		// an alias or an ARN.
+		for _, res := range r.Resources {
+			if strings.Contains(res.ARN, ":key/") {
+				c.Resource = res.ARN
+			}
+		}
+		if c.Resource == "" {
+			c.Resource = req.KeyID
+		}
+	case SourceEvents:
+		if req.Name != "" {
+			c.Resource = fmt.Sprintf("arn:aws:events:%s:%s:rule/%s", c.Region, c.Account, req.Name)
+			if req.EventBusName != "" && req.EventBusName != "default" && !strings.HasPrefix(req.EventBusName, "arn:") {
+				c.Resource = fmt.Sprintf("arn:aws:events:%s:%s:rule/%s/%s", c.Region, c.Account, req.EventBusName, req.Name)
+			}
+		}
+	}
+	if c.Resource == "" {
+		return c, fmt.Errorf("%w: %s %s names no topic, key or rule", ErrMalformed, source, c.EventName)
+	}
+	return c, nil
 }
 
 func taskDefinitionARN(resp json.RawMessage) (string, error) {

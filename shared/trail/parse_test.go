@@ -25,6 +25,21 @@ const (
 // for it. TestParseCorpus fails when a file has no entry or an entry has no
 // file: a new file must be added here.
 var corpusWants = map[string]want{
+	"aws-events-disablerule-ecsguard-rule.json": {change: trail.Change{
+		EventID: "ae4b6a8c-3d5f-4179-bc2e-4f6a8b0c2d83", EventName: "DisableRule", Source: "aws.events",
+		Account: corpusAccount, Region: "us-east-1", Actor: ciDeploy,
+		Resource: "arn:aws:events:us-east-1:111122223333:rule/Ecsguard-RoleChange",
+	}},
+	"aws-kms-disablekey-ecsguard-key.json": {change: trail.Change{
+		EventID: "9d3a5f7b-2c4e-4068-ab1d-3e5f7a9b1c72", EventName: "DisableKey", Source: "aws.kms",
+		Account: corpusAccount, Region: "us-east-1", Actor: "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_0123456789abcdef",
+		Resource: "arn:aws:kms:us-east-1:111122223333:key/5c1d8e2a-7b4f-4a93-9e06-3f2b8c7d1a64",
+	}},
+	"aws-sns-settopicattributes-ecsguard-topic.json": {change: trail.Change{
+		EventID: "8c2f4e6a-1b3d-4f57-9a0c-2d4e6f8a0b61", EventName: "SetTopicAttributes", Source: "aws.sns",
+		Account: corpusAccount, Region: "us-east-1", Actor: ciDeploy,
+		Resource: "arn:aws:sns:us-east-1:111122223333:Ecsguard-Findings172CF60E-9XK2QW7RZ4LM",
+	}},
 	"ecs-registertaskdefinition-admin-task-role.json": {change: trail.Change{
 		EventID: "b9e3f1a7-5d26-4e91-8c3b-0a4f6e2d1c33", EventName: "RegisterTaskDefinition", Source: "aws.ecs",
 		Account: corpusAccount, Region: "us-east-1", Actor: ciDeploy,
@@ -185,7 +200,7 @@ func TestParseCorpus(t *testing.T) {
 			// Tests and the demo move the corpus into their own account.
 			const account = "999988887777"
 			moved := want{err: w.err, id: w.id, change: w.change}
-			for _, f := range []*string{&moved.change.Account, &moved.change.Actor, &moved.change.TaskDefinitionARN, &moved.change.PolicyARN} {
+			for _, f := range []*string{&moved.change.Account, &moved.change.Actor, &moved.change.TaskDefinitionARN, &moved.change.PolicyARN, &moved.change.Resource} {
 				*f = strings.ReplaceAll(*f, corpusAccount, account)
 			}
 			got, err = trail.ParseJSON([]byte(strings.ReplaceAll(string(b), corpusAccount, account)))
