@@ -50,7 +50,8 @@ func NewForwarderStack(scope constructs.Construct, id string, props *ForwarderPr
 		Id:     jsii.String("AwsSolutions-SQS3"),
 		Reason: jsii.String("This queue is the dead-letter queue of the forwarding rules' target; a dead-letter queue needs none of its own."),
 	}}, nil)
-	alarms, _ := encryptedTopic(stack, "Alarms", "ecsguard forwarding alarms", s.Emails)
+	alarms := encryptedTopic(stack, "Alarms", "ecsguard forwarding alarms", topicKey(stack, "AlarmsKey", "ecsguard forwarding alarms topic"))
+	subscribeEmails(alarms, s.Emails, nil)
 	dlqAlarm(stack, "ForwardDeadLetters", "ecsguard: events that could not be forwarded to "+s.HomeRegion+" are in the DLQ", dlq).
 		AddAlarmAction(awscloudwatchactions.NewSnsAction(alarms))
 	awscdk.NewCfnOutput(stack, jsii.String("AlarmTopicArn"), &awscdk.CfnOutputProps{Value: alarms.TopicArn()})

@@ -214,9 +214,12 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 		"arn:"+*awscdk.Aws_PARTITION()+":events:*:"+*awscdk.Aws_ACCOUNT_ID()+":rule/*")
 	onRoleChange.allow("ReadSchedules", []string{"scheduler:GetSchedule"},
 		"arn:"+*awscdk.Aws_PARTITION()+":scheduler:*:"+*awscdk.Aws_ACCOUNT_ID()+":schedule/*")
-	// onregister records a revision's roles in one batch.
-	index.Grant(onRegister.role, jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:BatchWriteItem"))
-	index.Grant(onRoleChange.role, jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:DeleteItem"), jsii.String("dynamodb:Query"))
+	// The role index (shared/roleuse): both record a revision's roles in
+	// one batch (onregister on registration, onrolechange in the sweep) and
+	// query a role's entries (onregister for the families sharing a task
+	// role, TD-013); onrolechange forgets an entry whose revision is gone.
+	index.Grant(onRegister.role, jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:BatchWriteItem"), jsii.String("dynamodb:Query"))
+	index.Grant(onRoleChange.role, jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:BatchWriteItem"), jsii.String("dynamodb:DeleteItem"), jsii.String("dynamodb:Query"))
 
 	// The rules. Registrations of this region and those forwarded here;
 	// IAM events, which AWS delivers in us-east-1 (and forwards here when

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,7 +52,9 @@ var (
 		"ecsguard:emails":           []any{"security@example.com", "platform@example.com"},
 		"ecsguard:slackWorkspaceId": "T012ABCDEF3", "ecsguard:slackChannelId": "C012ABCDEF3",
 		"ecsguard:homeRegion": "eu-west-1", "ecsguard:regions": []any{"eu-west-1", "us-east-1", "ap-southeast-2"},
-		"ecsguard:logRetentionDays": float64(90),
+		"ecsguard:logRetentionDays":   float64(90),
+		"ecsguard:emailMinSeverity":   "high",
+		"ecsguard:exemptionApprovers": []any{"arn:aws:iam::111122223333:role/platform-admins", "arn:aws:iam::111122223333:role/sec-*"},
 	})
 	tempDirs []string
 )
@@ -150,6 +153,15 @@ func (tpl template) one(t *testing.T, typ, prefix string) resource {
 	return found[0]
 }
 
+// stem is a logical id without the hash the CDK appends to it (eight hex
+// digits).
+func stem(id string) string {
+	if len(id) <= 8 {
+		return id
+	}
+	return id[:len(id)-8]
+}
+
 // has checks properties with the CDK's own matcher (assertions), which
 // panics rather than failing the test.
 func has(t *testing.T, tpl template, typ string, props any) {
@@ -209,8 +221,13 @@ func TestFunctions(t *testing.T) {
 					"DRY_RUN":                fmt.Sprint(s.DryRun),
 					"ENFORCE_ON_ROLE_CHANGE": fmt.Sprint(s.EnforceOnRoleChange),
 					"TOPIC_ARN":              assertions.Match_AnyValue(),
-					"INDEX_TABLE":            assertions.Match_AnyValue(),
+					"INDEX_TABLE":            map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^RoleIndex"))},
+					"IDEMPOTENCY_TABLE":      map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Idempotency"))},
 					"ECSGUARD_ROLE_ARNS":     assertions.Match_AnyValue(),
+					"ALARM_TOPIC_ARN":        map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Alarms"))},
+					"ECSGUARD_KEY_ARN":       map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^FindingsKey")), "Arn"}},
+					"ECSGUARD_RULE_NAMES":    assertions.Match_AnyValue(),
+					"WATCHED_ACCOUNTS":       map[string]any{"Ref": "AWS::AccountId"},
 				})},
 				"DeadLetterConfig": map[string]any{"TargetArn": assertions.Match_AnyValue()},
 			})
@@ -233,9 +250,66 @@ func TestFunctions(t *testing.T) {
 				t.Errorf("%s: retention %v, want %d", id, r.Properties["RetentionInDays"], s.LogRetentionDays)
 			}
 		}
-		for _, out := range []string{"TopicArn", "OnRegisterFunction", "OnRoleChangeFunction"} {
+		for _, out := range []string{"TopicArn", "AlarmTopicArn", "OnRegisterFunction", "OnRoleChangeFunction", "RoleIndexTable", "IdempotencyTable"} {
 			if _, ok := home.Outputs[out]; !ok {
 				t.Errorf("no output %s", out)
+			}
+		}
+	}
+}
+
+// env returns the environment of the home function described "ecsguard
+// name".
+func env(t *testing.T, tpl template, name string) map[string]any {
+	t.Helper()
+	for id, r := range tpl.of("AWS::Lambda::Function") {
+		if r.Properties["Description"] == "ecsguard "+name {
+			vars, ok := r.Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
+			if !ok {
+				t.Fatalf("%s: no environment", id)
+			}
+			return vars
+		}
+	}
+	t.Fatalf("no function ecsguard %s", name)
+	return nil
+}
+
+// The settings the functions read besides the mode: who may approve an
+// exemption (only when set), which rules are ecsguard's own (every rule of
+// the home stack, by the name it is deployed under), which account is
+// watched.
+func TestFunctionSettings(t *testing.T) {
+	for _, tc := range []struct {
+		app       *synthesized
+		approvers any
+	}{
+		{defaults(t), nil},
+		{full(t), "arn:aws:iam::111122223333:role/platform-admins,arn:aws:iam::111122223333:role/sec-*"},
+	} {
+		home := tc.app.templates["Ecsguard"]
+		var names []string
+		for id, r := range home.of("AWS::Events::Rule") {
+			name, ok := r.Properties["Name"].(string)
+			if !ok || !strings.HasPrefix(name, "Ecsguard-") {
+				t.Errorf("rule %s: name %v, want Ecsguard-...", id, r.Properties["Name"])
+			}
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		if want := []string{"Ecsguard-RegisterTaskDefinition", "Ecsguard-RoleChange", "Ecsguard-Sweep", "Ecsguard-Tamper"}; !slices.Equal(names, want) {
+			t.Errorf("rule names %v, want %v", names, want)
+		}
+		for _, fn := range []string{"onregister", "onrolechange"} {
+			vars := env(t, home, fn)
+			if got := vars["EXEMPTION_APPROVERS"]; got != tc.approvers {
+				t.Errorf("%s: EXEMPTION_APPROVERS = %v, want %v", fn, got, tc.approvers)
+			}
+			got, _ := vars["ECSGUARD_RULE_NAMES"].(string)
+			list := strings.Split(got, ",")
+			slices.Sort(list)
+			if !slices.Equal(list, names) {
+				t.Errorf("%s: ECSGUARD_RULE_NAMES = %q, want the stack's rules %v", fn, got, names)
 			}
 		}
 	}
@@ -283,8 +357,8 @@ func TestLeastPrivilege(t *testing.T) {
 		"logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage",
 	}
 	want := map[string][]string{
-		"OnRegister": append(slices.Clone(read), "dynamodb:PutItem"),
-		"OnRoleChange": append(slices.Clone(read), "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query",
+		"OnRegister": append(slices.Clone(read), "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem", "dynamodb:Query"),
+		"OnRoleChange": append(slices.Clone(read), "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:Query",
 			"ecs:ListTaskDefinitions", "ecs:ListClusters", "iam:ListEntitiesForPolicy", "iam:ListInstanceProfilesForRole",
 			"events:ListEventBuses", "events:ListRuleNamesByTarget", "events:ListTargetsByRule",
 			"scheduler:ListSchedules", "scheduler:GetSchedule", "application-autoscaling:DescribeScalableTargets"),
@@ -344,11 +418,22 @@ func TestTopicQueuesAndAlarms(t *testing.T) {
 			if n := len(tpl.of("AWS::SNS::Subscription")); n < len(app.settings.Emails) {
 				t.Errorf("%s: %d subscriptions for %d emails", name, n, len(app.settings.Emails))
 			}
-			// Every alarm notifies a topic of its stack.
+			// Every alarm notifies the topics of its stack: at home, the
+			// findings topic and the alarm topic.
 			alarms := tpl.of("AWS::CloudWatch::Alarm")
+			wantActions := `[{"Ref":"Alarms*"}]`
+			if name == "Ecsguard" {
+				wantActions = `[{"Ref":"Findings*"},{"Ref":"Alarms*"}]`
+			}
 			for id, a := range alarms {
-				if acts, _ := a.Properties["AlarmActions"].([]any); len(acts) != 1 {
-					t.Errorf("%s/%s: alarm actions %v", name, id, a.Properties["AlarmActions"])
+				acts, _ := a.Properties["AlarmActions"].([]any)
+				var refs []string
+				for _, act := range acts {
+					ref, _ := act.(map[string]any)["Ref"].(string)
+					refs = append(refs, fmt.Sprintf(`{"Ref":"%s*"}`, stem(ref)))
+				}
+				if got := "[" + strings.Join(refs, ",") + "]"; got != wantActions {
+					t.Errorf("%s/%s: alarm actions %v, want %s", name, id, a.Properties["AlarmActions"], wantActions)
 				}
 			}
 			want := 1 // the forwarding DLQ
@@ -378,8 +463,141 @@ func TestTopicQueuesAndAlarms(t *testing.T) {
 			map[string]any{"AttributeName": "role", "KeyType": "HASH"},
 			map[string]any{"AttributeName": "taskDefinition", "KeyType": "RANGE"},
 		},
-		"BillingMode": "PAY_PER_REQUEST",
+		"BillingMode":                      "PAY_PER_REQUEST",
+		"SSESpecification":                 map[string]any{"SSEEnabled": true},
+		"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
 	})
+	// The idempotency records: one string key, expired by DynamoDB,
+	// encrypted and recoverable as the role index is.
+	has(t, home, "AWS::DynamoDB::Table", map[string]any{
+		"KeySchema":                        []any{map[string]any{"AttributeName": "pk", "KeyType": "HASH"}},
+		"AttributeDefinitions":             []any{map[string]any{"AttributeName": "pk", "AttributeType": "S"}},
+		"TimeToLiveSpecification":          map[string]any{"AttributeName": "expiresAt", "Enabled": true},
+		"BillingMode":                      "PAY_PER_REQUEST",
+		"SSESpecification":                 map[string]any{"SSEEnabled": true},
+		"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
+	})
+	if n := len(home.of("AWS::DynamoDB::Table")); n != 2 {
+		t.Errorf("%d tables, want the role index and the idempotency table", n)
+	}
+}
+
+// Each function's DynamoDB actions, table by table: conditional writes of
+// the idempotency records (no Scan, no Delete), and the role index calls
+// the code makes.
+func TestTableGrants(t *testing.T) {
+	want := map[string]map[string][]string{
+		"OnRegister": {
+			"Idempotency": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+			"RoleIndex":   {"dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"},
+		},
+		"OnRoleChange": {
+			"Idempotency": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+			"RoleIndex":   {"dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query"},
+		},
+	}
+	for _, app := range []*synthesized{defaults(t), full(t)} {
+		home := app.templates["Ecsguard"]
+		for fn, tables := range want {
+			got := map[string][]string{}
+			for action, resources := range statements(t, home, fn) {
+				if !strings.HasPrefix(action, "dynamodb:") {
+					continue
+				}
+				for _, r := range resources {
+					var res []map[string][]string
+					if err := json.Unmarshal([]byte(r), &res); err != nil || len(res) != 1 || len(res[0]["Fn::GetAtt"]) != 2 {
+						t.Errorf("%s: %s on %s, want one table's ARN", fn, action, r)
+						continue
+					}
+					table := stem(res[0]["Fn::GetAtt"][0])
+					got[table] = append(got[table], action)
+				}
+			}
+			for table := range got {
+				slices.Sort(got[table])
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tables) {
+				t.Errorf("%s: DynamoDB grants %v, want %v", fn, got, tables)
+			}
+		}
+	}
+}
+
+// The stack's own alarms reach every subscriber. (a) Each topic's policy
+// lets this account's CloudWatch alarms publish, beside the TLS-only
+// Deny. (b) With ecsguard:emailMinSeverity, the email subscriptions of the
+// findings topic filter on severity, and the same addresses get the alarm
+// topic unfiltered: an alarm notification has no message attributes, so
+// no filter policy lets it through.
+func TestAlarmsReachSubscribers(t *testing.T) {
+	for _, app := range []*synthesized{defaults(t), full(t)} {
+		for name, tpl := range app.templates {
+			policies := map[string]bool{}
+			for id, p := range tpl.of("AWS::SNS::TopicPolicy") {
+				topics, _ := p.Properties["Topics"].([]any)
+				if len(topics) != 1 {
+					t.Fatalf("%s/%s: topics %v", name, id, topics)
+				}
+				ref := topics[0].(map[string]any)["Ref"].(string)
+				policies[ref] = true
+				doc, _ := json.Marshal(p.Properties["PolicyDocument"])
+				cloudwatch := fmt.Sprintf(`{"Action":"sns:Publish","Condition":{"StringEquals":{"aws:SourceAccount":{"Ref":"AWS::AccountId"}}},"Effect":"Allow","Principal":{"Service":"cloudwatch.amazonaws.com"},"Resource":{"Ref":%q},"Sid":"CloudWatchAlarmsPublish"}`, ref)
+				if !strings.Contains(string(doc), cloudwatch) || !strings.Contains(string(doc), `"aws:SecureTransport":"false"`) {
+					t.Errorf("%s/%s: topic policy %s lacks\n%s\nor the TLS Deny", name, id, doc, cloudwatch)
+				}
+			}
+			for id := range tpl.of("AWS::SNS::Topic") {
+				if !policies[id] {
+					t.Errorf("%s/%s: topic without a policy", name, id)
+				}
+			}
+		}
+	}
+
+	// subscriptions returns, by topic (logical id without its hash), the
+	// email endpoints and their filter policies as JSON.
+	subscriptions := func(tpl template) map[string]map[string]string {
+		out := map[string]map[string]string{}
+		for id, sub := range tpl.of("AWS::SNS::Subscription") {
+			if sub.Properties["Protocol"] != "email" {
+				t.Errorf("%s: protocol %v", id, sub.Properties["Protocol"])
+			}
+			ref, _ := sub.Properties["TopicArn"].(map[string]any)["Ref"].(string)
+			topic := stem(ref)
+			filter := ""
+			if f, ok := sub.Properties["FilterPolicy"]; ok {
+				b, _ := json.Marshal(f)
+				filter = string(b)
+			}
+			if out[topic] == nil {
+				out[topic] = map[string]string{}
+			}
+			out[topic][sub.Properties["Endpoint"].(string)] = filter
+		}
+		return out
+	}
+	app := full(t)
+	filter := `{"severity":["CRITICAL","HIGH",{"exists":false}]}`
+	want := map[string]map[string]string{
+		"Findings": {"security@example.com": filter, "platform@example.com": filter},
+		"Alarms":   {"security@example.com": "", "platform@example.com": ""},
+	}
+	if got := subscriptions(app.templates["Ecsguard"]); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("home subscriptions %v, want %v", got, want)
+	}
+	// A forwarding stack's topic only carries its alarm: never filtered.
+	for name, tpl := range app.templates {
+		if name == "Ecsguard" {
+			continue
+		}
+		if got, want := subscriptions(tpl), map[string]map[string]string{"Alarms": want["Alarms"]}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s subscriptions %v, want %v", name, got, want)
+		}
+	}
+	if n := len(defaults(t).templates["Ecsguard"].of("AWS::SNS::Subscription")); n != 0 {
+		t.Errorf("defaults: %d subscriptions, want none", n)
+	}
 }
 
 // rules returns the event pattern of each rule of a template that has one,
@@ -405,23 +623,117 @@ func rules(t *testing.T, tpl template) map[string]string {
 	return out
 }
 
+// The sample account's ecsguard, as events-testdata shows it: the topics
+// CloudFormation named after the stack and the logical ids, and the key.
+const (
+	sampleTopic      = "arn:aws:sns:us-east-1:111122223333:Ecsguard-Findings172CF60E-9XK2QW7RZ4LM"
+	sampleAlarmTopic = "arn:aws:sns:us-east-1:111122223333:Ecsguard-Alarms04B5A0BF-5TQ8MN3VX1PD"
+	sampleKey        = "arn:aws:kms:us-east-1:111122223333:key/5c1d8e2a-7b4f-4a93-9e06-3f2b8c7d1a64"
+)
+
+// resolve replaces the CloudFormation references of a pattern (Ref,
+// Fn::GetAtt ... Arn, Fn::Join) with values, by logical id.
+func resolve(t *testing.T, v any, values map[string]string) any {
+	t.Helper()
+	switch v := v.(type) {
+	case map[string]any:
+		if ref, ok := v["Ref"].(string); ok && len(v) == 1 {
+			if x, ok := values[ref]; ok {
+				return x
+			}
+			t.Fatalf("no value for Ref %s", ref)
+		}
+		if att, ok := v["Fn::GetAtt"].([]any); ok && len(v) == 1 {
+			if x, ok := values[att[0].(string)]; ok && att[1] == "Arn" {
+				return x
+			}
+			t.Fatalf("no value for Fn::GetAtt %v", att)
+		}
+		if join, ok := v["Fn::Join"].([]any); ok && len(v) == 1 {
+			var parts []string
+			for _, p := range join[1].([]any) {
+				parts = append(parts, resolve(t, p, values).(string))
+			}
+			return strings.Join(parts, join[0].(string))
+		}
+		out := map[string]any{}
+		for k, x := range v {
+			out[k] = resolve(t, x, values)
+		}
+		return out
+	case []any:
+		var out []any
+		for _, x := range v {
+			out = append(out, resolve(t, x, values))
+		}
+		return out
+	}
+	return v
+}
+
+// expandOr turns a pattern with "$or" into the patterns it is the union
+// of, which is what EventBridge matches; quamina has no "$or".
+func expandOr(t *testing.T, p map[string]any) []map[string]any {
+	t.Helper()
+	out := []map[string]any{{}}
+	for k, v := range p {
+		var next []map[string]any
+		switch {
+		case k == "$or":
+			for _, o := range out {
+				for _, branch := range v.([]any) {
+					for _, b := range expandOr(t, branch.(map[string]any)) {
+						m := maps.Clone(o)
+						for bk, bv := range b {
+							if _, dup := m[bk]; dup {
+								t.Fatalf("$or branch repeats %s", bk)
+							}
+							m[bk] = bv
+						}
+						next = append(next, m)
+					}
+				}
+			}
+		default:
+			sub, isObject := v.(map[string]any)
+			for _, o := range out {
+				if !isObject {
+					m := maps.Clone(o)
+					m[k] = v
+					next = append(next, m)
+					continue
+				}
+				for _, e := range expandOr(t, sub) {
+					m := maps.Clone(o)
+					m[k] = e
+					next = append(next, m)
+				}
+			}
+		}
+		out = next
+	}
+	return out
+}
+
 // The event patterns, taken from the synthesized templates, against every
 // file of events-testdata with EventBridge's matching semantics (quamina):
-// the registrations and the IAM changes reach their rule, nothing else
-// does, failed calls included.
+// the registrations, the IAM changes and the changes to ecsguard's own
+// resources reach their rule, nothing else does, failed calls included.
 func TestEventPatternsAgainstTestdata(t *testing.T) {
 	home := full(t).templates["Ecsguard"]
 	patterns := rules(t, home)
-	var ecsRule, iamRule string
+	var ecsRule, iamRule, tamperRule string
 	for id := range patterns {
 		switch {
 		case strings.HasPrefix(id, "RegisterTaskDefinitionRule"):
 			ecsRule = id
 		case strings.HasPrefix(id, "RoleChangeRule"):
 			iamRule = id
+		case strings.HasPrefix(id, "TamperRule"):
+			tamperRule = id
 		}
 	}
-	if ecsRule == "" || iamRule == "" || len(patterns) != 2 {
+	if ecsRule == "" || iamRule == "" || tamperRule == "" || len(patterns) != 3 {
 		t.Fatalf("rules with patterns: %v", patterns)
 	}
 	// The patterns are SPEC §1's, exactly.
@@ -438,6 +750,15 @@ func TestEventPatternsAgainstTestdata(t *testing.T) {
 	if sweep.Properties["ScheduleExpression"] != "rate(1 day)" {
 		t.Errorf("sweep schedule %v", sweep.Properties["ScheduleExpression"])
 	}
+	// The tamper rule goes to onrolechange, with the IAM rule's retries
+	// and DLQ.
+	target := func(id string) string {
+		b, _ := json.Marshal(home.Resources[id].Properties["Targets"])
+		return strings.ReplaceAll(string(b), id, "RULE")
+	}
+	if iam, tamper := target(iamRule), target(tamperRule); tamper != iam || !strings.Contains(tamper, "OnRoleChange") {
+		t.Errorf("tamper rule targets\n%s\nwant the IAM rule's\n%s", tamper, iam)
+	}
 	// The forwarders use the same patterns.
 	for name, tpl := range full(t).templates {
 		if name == "Ecsguard" {
@@ -453,6 +774,36 @@ func TestEventPatternsAgainstTestdata(t *testing.T) {
 		}
 	}
 
+	// The tamper pattern names the stack's topics, key and rules: resolved
+	// to the sample account's, it is exactly this.
+	values := map[string]string{}
+	for id := range home.of("AWS::SNS::Topic") {
+		values[id] = map[string]string{"Findings": sampleTopic, "Alarms": sampleAlarmTopic}[stem(id)]
+		if !strings.Contains(values[id], ":Ecsguard-"+id+"-") {
+			t.Errorf("topic %s: the sample ARN %q is not shaped like the stack's", id, values[id])
+		}
+	}
+	values[home.keyID(t)] = sampleKey
+	var tamper map[string]any
+	if err := json.Unmarshal([]byte(patterns[tamperRule]), &tamper); err != nil {
+		t.Fatal(err)
+	}
+	tamper = resolve(t, tamper, values).(map[string]any)
+	resolved, _ := json.Marshal(tamper)
+	ruleNames := `["Ecsguard-RegisterTaskDefinition","Ecsguard-RoleChange","Ecsguard-Sweep","Ecsguard-Tamper"]`
+	topics := `["` + sampleTopic + `","` + sampleAlarmTopic + `"]`
+	wantTamper := `{"detail":{"$or":[` +
+		`{"eventName":["SetTopicAttributes","DeleteTopic","AddPermission","RemovePermission","Subscribe"],"eventSource":["sns.amazonaws.com"],"requestParameters":{"topicArn":` + topics + `}},` +
+		`{"eventName":["PutDataProtectionPolicy"],"eventSource":["sns.amazonaws.com"],"requestParameters":{"resourceArn":` + topics + `}},` +
+		`{"eventName":["Unsubscribe","SetSubscriptionAttributes"],"eventSource":["sns.amazonaws.com"],"requestParameters":{"subscriptionArn":[{"prefix":"` + sampleTopic + `:"},{"prefix":"` + sampleAlarmTopic + `:"}]}},` +
+		`{"eventName":["DisableKey","ScheduleKeyDeletion","PutKeyPolicy","DisableKeyRotation","CreateGrant","RevokeGrant"],"eventSource":["kms.amazonaws.com"],"resources":{"ARN":["` + sampleKey + `"]}},` +
+		`{"eventName":["DisableRule","DeleteRule","PutRule"],"eventSource":["events.amazonaws.com"],"requestParameters":{"name":` + ruleNames + `}},` +
+		`{"eventName":["RemoveTargets","PutTargets"],"eventSource":["events.amazonaws.com"],"requestParameters":{"rule":` + ruleNames + `}}` +
+		`],"errorCode":[{"exists":false}]},"detail-type":["AWS API Call via CloudTrail"],"source":["aws.sns","aws.kms","aws.events"]}`
+	if string(resolved) != wantTamper {
+		t.Errorf("tamper pattern\n%s\nwant\n%s", resolved, wantTamper)
+	}
+
 	q, err := quamina.New()
 	if err != nil {
 		t.Fatal(err)
@@ -462,10 +813,22 @@ func TestEventPatternsAgainstTestdata(t *testing.T) {
 			t.Fatalf("%s: %v", id, err)
 		}
 	}
+	for _, p := range expandOr(t, tamper) {
+		b, _ := json.Marshal(p)
+		if err := q.AddPattern(tamperRule, string(b)); err != nil {
+			t.Fatalf("%s: %v: %s", tamperRule, err, b)
+		}
+	}
+	match := func(event []byte) ([]quamina.X, error) {
+		got, err := q.MatchesForEvent(event)
+		slices.SortFunc(got, func(a, b quamina.X) int { return strings.Compare(a.(string), b.(string)) })
+		return slices.Compact(got), err
+	}
 	files, err := fs.Glob(eventstestdata.FS, "*.json")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("events-testdata: %v files, %v", len(files), err)
 	}
+	var tamperFiles int
 	for _, f := range files {
 		b, err := fs.ReadFile(eventstestdata.FS, f)
 		if err != nil {
@@ -478,8 +841,11 @@ func TestEventPatternsAgainstTestdata(t *testing.T) {
 			want = []quamina.X{ecsRule}
 		case strings.HasPrefix(f, "iam-"):
 			want = []quamina.X{iamRule}
+		case strings.HasPrefix(f, "aws-"):
+			want = []quamina.X{tamperRule}
+			tamperFiles++
 		}
-		got, err := q.MatchesForEvent(b)
+		got, err := match(b)
 		if err != nil {
 			if !strings.HasPrefix(f, "malformed-") {
 				t.Errorf("%s: %v", f, err)
@@ -490,6 +856,82 @@ func TestEventPatternsAgainstTestdata(t *testing.T) {
 			t.Errorf("%s matches %v, want %v", f, got, want)
 		}
 	}
+	if tamperFiles != 3 {
+		t.Errorf("%d aws-* files, want the SNS, KMS and EventBridge samples", tamperFiles)
+	}
+
+	// Variations of the samples: the other calls the rule watches, the
+	// alarm topic, and what it must let pass (another topic, key or rule;
+	// a topic whose name only starts with ours; a failed call).
+	variant := func(file string, change func(detail map[string]any)) []byte {
+		t.Helper()
+		b, err := fs.ReadFile(eventstestdata.FS, file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var event map[string]any
+		if err := json.Unmarshal(b, &event); err != nil {
+			t.Fatal(err)
+		}
+		change(event["detail"].(map[string]any))
+		out, _ := json.Marshal(event)
+		return out
+	}
+	call := func(file, name string, params map[string]any) []byte {
+		return variant(file, func(d map[string]any) {
+			d["eventName"] = name
+			d["requestParameters"] = params
+		})
+	}
+	const sns, kms, events = "aws-sns-settopicattributes-ecsguard-topic.json", "aws-kms-disablekey-ecsguard-key.json", "aws-events-disablerule-ecsguard-rule.json"
+	otherTopic := "arn:aws:sns:us-east-1:111122223333:billing-alerts"
+	for _, tc := range []struct {
+		name  string
+		event []byte
+		match bool
+	}{
+		{"sns-deletetopic-alarm-topic", call(sns, "DeleteTopic", map[string]any{"topicArn": sampleAlarmTopic}), true},
+		{"sns-subscribe", call(sns, "Subscribe", map[string]any{"topicArn": sampleTopic, "protocol": "https", "endpoint": "https://example.net/x"}), true},
+		{"sns-putdataprotectionpolicy", call(sns, "PutDataProtectionPolicy", map[string]any{"resourceArn": sampleTopic, "dataProtectionPolicy": "{}"}), true},
+		{"sns-unsubscribe", call(sns, "Unsubscribe", map[string]any{"subscriptionArn": sampleTopic + ":0b410f3c-ee5e-49d8-b59b-3b4aa6d8fcf5"}), true},
+		{"sns-setsubscriptionattributes", call(sns, "SetSubscriptionAttributes", map[string]any{"subscriptionArn": sampleAlarmTopic + ":0b410f3c-ee5e-49d8-b59b-3b4aa6d8fcf5", "attributeName": "FilterPolicy"}), true},
+		{"sns-unsubscribe-lookalike-topic", call(sns, "Unsubscribe", map[string]any{"subscriptionArn": sampleTopic + "-copy:0b410f3c-ee5e-49d8-b59b-3b4aa6d8fcf5"}), false},
+		{"sns-other-topic", call(sns, "SetTopicAttributes", map[string]any{"topicArn": otherTopic, "attributeName": "Policy"}), false},
+		{"sns-publish", call(sns, "Publish", map[string]any{"topicArn": sampleTopic}), false},
+		{"sns-errorcode", variant(sns, func(d map[string]any) { d["errorCode"] = "AuthorizationError" }), false},
+		{"kms-schedulekeydeletion", variant(kms, func(d map[string]any) { d["eventName"] = "ScheduleKeyDeletion" }), true},
+		{"kms-other-key", variant(kms, func(d map[string]any) {
+			d["resources"] = []any{map[string]any{"accountId": "111122223333", "type": "AWS::KMS::Key", "ARN": "arn:aws:kms:us-east-1:111122223333:key/00000000-1111-2222-3333-444444444444"}}
+		}), false},
+		{"kms-decrypt", variant(kms, func(d map[string]any) { d["eventName"] = "Decrypt" }), false},
+		{"events-puttargets", call(events, "PutTargets", map[string]any{"rule": "Ecsguard-Tamper", "targets": []any{map[string]any{"id": "x", "arn": "arn:aws:sqs:us-east-1:111122223333:sink"}}}), true},
+		{"events-removetargets", call(events, "RemoveTargets", map[string]any{"rule": "Ecsguard-RegisterTaskDefinition", "ids": []any{"Target0"}}), true},
+		{"events-deleterule-sweep", call(events, "DeleteRule", map[string]any{"name": "Ecsguard-Sweep"}), true},
+		{"events-other-rule", call(events, "DisableRule", map[string]any{"name": "nightly-report"}), false},
+		{"events-puttargets-other-rule", call(events, "PutTargets", map[string]any{"rule": "nightly-report"}), false},
+	} {
+		got, err := match(tc.event)
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if want := tc.match; slices.Equal(got, []quamina.X{tamperRule}) != want || (!want && len(got) != 0) {
+			t.Errorf("%s matches %v, want the tamper rule: %v", tc.name, got, want)
+		}
+	}
+}
+
+// keyID is the logical id of the home stack's key.
+func (tpl template) keyID(t *testing.T) string {
+	t.Helper()
+	keys := tpl.of("AWS::KMS::Key")
+	if len(keys) != 1 {
+		t.Fatalf("%d keys, want the topics' key alone", len(keys))
+	}
+	for id := range keys {
+		return id
+	}
+	return ""
 }
 
 // cfn-lint, from the venv make emulator-tools fills, on every template.

@@ -59,6 +59,9 @@ type Subject struct {
 	// event (a retry after a partial failure); the zero Action when
 	// nothing yet.
 	Action rules.Action
+	// Inactive says the revision was already deregistered, not by this
+	// event: there is nothing left to enforce.
+	Inactive bool
 }
 
 // Verdict is the judgement on one subject.
@@ -69,6 +72,7 @@ type Verdict struct {
 	BeforeKnown bool
 	Before      []rules.Finding
 	UsedBy      []rules.Use
+	Inactive    bool // the revision was already INACTIVE, not by this event
 }
 
 // Assessment is the judgement on one event.
@@ -88,8 +92,8 @@ func Assess(e Event, subjects []Subject) Assessment {
 	for _, s := range subjects {
 		f := s.Facts
 		f.Trigger = e.Trigger()
-		v := Verdict{Report: rules.Evaluate(f), UsedBy: s.UsedBy}
-		if s.Action.Type != rules.ActionNone || !s.Action.Result.IsZero() {
+		v := Verdict{Report: rules.Evaluate(f), UsedBy: s.UsedBy, Inactive: s.Inactive}
+		if s.Action != (rules.Action{}) {
 			v.Report.Action = s.Action
 		}
 		if s.Before != nil {
@@ -161,10 +165,10 @@ func (v Verdict) NeedsAlert() bool {
 
 // Enforceable reports whether enforcement may deregister the subject at
 // the threshold min: a complete report of a task definition with an open
-// finding at or above it (rules.Report.ShouldDeregister), not already
-// acted on.
+// finding at or above it (rules.Report.ShouldDeregister), still ACTIVE and
+// not already acted on.
 func (v Verdict) Enforceable(min rules.Severity) bool {
-	return v.Report.ShouldDeregister(min) && v.Report.Action.Result.IsZero()
+	return v.Report.ShouldDeregister(min) && v.Report.Action.Result.IsZero() && !v.Inactive
 }
 
 // Alerting returns the verdicts that need an alert, in order.

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	eventstestdata "github.com/ecsguard/ecsguard/events-testdata"
+	"github.com/ecsguard/ecsguard/shared/ledger"
 	"github.com/ecsguard/ecsguard/shared/roleuse"
 )
 
@@ -39,6 +40,8 @@ type Sample struct {
 	// IndexTable is the DynamoDB table for the role index, created empty:
 	// a sweep (onrolechange on a scheduled event) fills it.
 	IndexTable string
+	// LedgerTable is the DynamoDB table of event records, created empty.
+	LedgerTable string
 
 	// What references the secondary roles besides task definitions.
 	Cluster         string // the ECS cluster "prod"
@@ -209,6 +212,10 @@ func Seed(ctx context.Context, cfg aws.Config) (Sample, error) {
 	}
 	s.IndexTable = "ecsguard-role-index"
 	if err := roleuse.CreateTable(ctx, dynamodb.NewFromConfig(cfg), s.IndexTable); err != nil {
+		return s, fmt.Errorf("seed: %w", err)
+	}
+	s.LedgerTable = "ecsguard-events"
+	if err := ledger.CreateTable(ctx, dynamodb.NewFromConfig(cfg), s.LedgerTable); err != nil {
 		return s, fmt.Errorf("seed: %w", err)
 	}
 	return s, nil

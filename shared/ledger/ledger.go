@@ -38,8 +38,9 @@ type Ledger struct {
 	DB    *dynamodb.Client
 	Table string
 	// Lease is how long a claim holds off another delivery of the same
-	// event: the function's timeout, so that one that crashed is taken
-	// over afterwards. A failed invocation releases it at once.
+	// event; 0 means until the invocation's deadline (the function's
+	// timeout), so that one that crashed is taken over by the next retry.
+	// A failed invocation releases it at once.
 	Lease time.Duration
 	// Now is the clock, time.Now when nil.
 	Now func() time.Time
@@ -75,7 +76,12 @@ func (l *Ledger) Begin(ctx context.Context, key string) (*Record, error) {
 	now := l.now()
 	lease := l.Lease
 	if lease <= 0 {
-		lease = 15 * time.Minute
+		// The invocation's own deadline (the function's timeout): a
+		// delivery that crashed is taken over by the next retry.
+		lease = 2 * time.Minute
+		if d, ok := ctx.Deadline(); ok {
+			lease = d.Sub(now) + 5*time.Second
+		}
 	}
 	out, err := l.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(l.Table),

@@ -40,7 +40,7 @@ var eventSources = map[string]string{
 // rules, by source: an alert that is not delivered, a topic that cannot be
 // decrypted, a rule that no longer fires.
 var tamperEvents = map[string][]string{
-	SourceSNS:    {"AddPermission", "DeleteTopic", "PutDataProtectionPolicy", "RemovePermission", "SetTopicAttributes", "Subscribe", "Unsubscribe"},
+	SourceSNS:    {"AddPermission", "DeleteTopic", "PutDataProtectionPolicy", "RemovePermission", "SetSubscriptionAttributes", "SetTopicAttributes", "Subscribe", "Unsubscribe"},
 	SourceKMS:    {"CreateGrant", "DisableKey", "DisableKeyRotation", "PutKeyPolicy", "RevokeGrant", "ScheduleKeyDeletion"},
 	SourceEvents: {"DeleteRule", "DisableRule", "PutRule", "PutTargets", "RemoveTargets"},
 }
@@ -283,13 +283,17 @@ func parse(e events.CloudWatchEvent) (Change, error) {
 }
 
 // resourceRequest holds the request parameters that name the topic, key or
-// rule of a tampering event: SNS topicArn (subscriptionArn for
-// Unsubscribe), KMS keyId, EventBridge name.
+// rule of a tampering event: SNS topicArn (resourceArn for
+// PutDataProtectionPolicy, subscriptionArn for Unsubscribe and
+// SetSubscriptionAttributes), KMS keyId, EventBridge name (rule for
+// PutTargets and RemoveTargets).
 type resourceRequest struct {
 	TopicARN        string `json:"topicArn"`
+	ResourceARN     string `json:"resourceArn"`
 	SubscriptionARN string `json:"subscriptionArn"`
 	KeyID           string `json:"keyId"`
 	Name            string `json:"name"`
+	Rule            string `json:"rule"`
 	EventBusName    string `json:"eventBusName"`
 }
 
@@ -304,7 +308,7 @@ func resourceChange(c Change, source string, r record) (Change, error) {
 	}
 	switch source {
 	case SourceSNS:
-		c.Resource = req.TopicARN
+		c.Resource = cmpOr(req.TopicARN, req.ResourceARN)
 		if c.Resource == "" && req.SubscriptionARN != "" {
 			// arn:aws:sns:REGION:ACCOUNT:TOPIC:SUBSCRIPTION-ID
 			c.Resource = req.SubscriptionARN[:max(strings.LastIndexByte(req.SubscriptionARN, ':'), 0)]
@@ -321,10 +325,10 @@ func resourceChange(c Change, source string, r record) (Change, error) {
 			c.Resource = req.KeyID
 		}
 	case SourceEvents:
-		if req.Name != "" {
-			c.Resource = fmt.Sprintf("arn:aws:events:%s:%s:rule/%s", c.Region, c.Account, req.Name)
+		if name := cmpOr(req.Name, req.Rule); name != "" {
+			c.Resource = fmt.Sprintf("arn:aws:events:%s:%s:rule/%s", c.Region, c.Account, name)
 			if req.EventBusName != "" && req.EventBusName != "default" && !strings.HasPrefix(req.EventBusName, "arn:") {
-				c.Resource = fmt.Sprintf("arn:aws:events:%s:%s:rule/%s/%s", c.Region, c.Account, req.EventBusName, req.Name)
+				c.Resource = fmt.Sprintf("arn:aws:events:%s:%s:rule/%s/%s", c.Region, c.Account, req.EventBusName, name)
 			}
 		}
 	}

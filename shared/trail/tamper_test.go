@@ -35,6 +35,9 @@ func TestTamperResource(t *testing.T) {
 		{"kms-key-id-only", event("aws.kms", "kms.amazonaws.com", "DisableKey", map[string]any{"keyId": "arn:aws:kms:eu-west-1:111122223333:key/1234"}, nil), "arn:aws:kms:eu-west-1:111122223333:key/1234", nil},
 		{"events-default-bus", event("aws.events", "events.amazonaws.com", "DeleteRule", map[string]any{"name": "ecsguard-register"}, nil), "arn:aws:events:eu-west-1:111122223333:rule/ecsguard-register", nil},
 		{"events-custom-bus", event("aws.events", "events.amazonaws.com", "RemoveTargets", map[string]any{"rule": "x", "name": "ecsguard-register", "eventBusName": "central"}, nil), "arn:aws:events:eu-west-1:111122223333:rule/central/ecsguard-register", nil},
+		{"sns-data-protection", event("aws.sns", "sns.amazonaws.com", "PutDataProtectionPolicy", map[string]any{"resourceArn": "arn:aws:sns:eu-west-1:111122223333:ecsguard-findings"}, nil), "arn:aws:sns:eu-west-1:111122223333:ecsguard-findings", nil},
+		{"sns-subscription-attributes", event("aws.sns", "sns.amazonaws.com", "SetSubscriptionAttributes", map[string]any{"subscriptionArn": "arn:aws:sns:eu-west-1:111122223333:ecsguard-findings:9"}, nil), "arn:aws:sns:eu-west-1:111122223333:ecsguard-findings", nil},
+		{"events-put-targets", event("aws.events", "events.amazonaws.com", "PutTargets", map[string]any{"rule": "ecsguard-register"}, nil), "arn:aws:events:eu-west-1:111122223333:rule/ecsguard-register", nil},
 		{"sns-publish-foreign", event("aws.sns", "sns.amazonaws.com", "Publish", map[string]any{"topicArn": "t"}, nil), "", trail.ErrForeign},
 		{"kms-no-key", event("aws.kms", "kms.amazonaws.com", "DisableKey", map[string]any{}, nil), "", trail.ErrMalformed},
 	} {
