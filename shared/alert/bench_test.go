@@ -4,58 +4,42 @@ import (
 	"testing"
 
 	"github.com/ecsguard/ecsguard/shared/alert"
+	"github.com/ecsguard/ecsguard/shared/assess"
 	"github.com/ecsguard/ecsguard/shared/rules"
 )
 
-// BenchmarkRender renders a typical alert (two HIGH findings from the rules
-// engine) and a report too large for SNS, which takes the shrinking path.
+// BenchmarkRender renders a typical registration alert (two HIGH findings
+// from the rules engine), a report too large for SNS, which takes the
+// shrinking path, a typical change alert (AdministratorAccess on a task
+// role shared by two families), one shrunk, and changes that reach 1,000
+// and 5,000 task definitions, which are split.
 func BenchmarkRender(b *testing.B) {
 	for _, bc := range []struct {
-		name   string
-		report rules.Report
+		name string
+		a    assess.Assessment
 	}{
-		{"typical", caseReport(b, "task-definition-high")},
-		{"shrunk", huge(300, 2048)},
+		{"typical", caseAssessment(b, "task-definition-high")},
+		{"shrunk", registered(huge(300, 2048))},
+		{"change-typical", attachAdmin(b, rules.Action{Type: rules.ActionNone, Reason: noEnforceOnChange})},
+		{"change-shrunk", hugeChange(12, 25, 2048)},
+		{"change-1000", fanOut(b, 1000)},
+		{"change-5000", fanOut(b, 5000)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
+			var parts, bytes int
 			for b.Loop() {
-				if _, err := alert.Render(bc.report); err != nil {
+				msgs, err := alert.Render(bc.a)
+				if err != nil {
 					b.Fatal(err)
 				}
-			}
-		})
-	}
-}
-
-func caseReport(tb testing.TB, name string) rules.Report {
-	tb.Helper()
-	for _, tc := range cases {
-		if tc.name == name {
-			return tc.report(tb)
-		}
-	}
-	tb.Fatalf("no case %q", name)
-	return rules.Report{}
-}
-
-// BenchmarkRenderChange renders a typical change alert (AdministratorAccess
-// on a task role shared by two families) and one too large for SNS.
-func BenchmarkRenderChange(b *testing.B) {
-	for _, bc := range []struct {
-		name   string
-		change alert.Change
-	}{
-		{"typical", attachAdmin(b, rules.Action{Type: rules.ActionNone, Reason: noEnforceOnChange})},
-		{"shrunk", hugeChange(12, 25, 2048)},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := alert.RenderChange(bc.change); err != nil {
-					b.Fatal(err)
+				parts, bytes = len(msgs), 0
+				for _, m := range msgs {
+					bytes += len(m.Body)
 				}
 			}
+			b.ReportMetric(float64(parts), "msgs/op")
+			b.ReportMetric(float64(bytes), "body-bytes/op")
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package alert_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ecsguard/ecsguard/shared/alert"
+	"github.com/ecsguard/ecsguard/shared/assess"
 	"github.com/ecsguard/ecsguard/shared/iampolicy"
 	"github.com/ecsguard/ecsguard/shared/rules"
 )
@@ -22,6 +22,7 @@ const (
 	eventsRoleARN  = "arn:aws:iam::111122223333:role/ecsEventsRole"
 	nightlyRuleARN = "arn:aws:events:us-east-1:111122223333:rule/nightly-report"
 	execSecretsARN = "arn:aws:iam::111122223333:policy/web-api-exec-secrets"
+	topicARN       = "arn:aws:sns:us-east-1:111122223333:ecsguard-findings"
 	// execSecretsAny is the new default version of web-api-exec-secrets:
 	// every secret instead of the service's own.
 	execSecretsAny = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`
@@ -30,8 +31,21 @@ const (
 	noEnforceOnChange = "role change (ENFORCE_ON_ROLE_CHANGE=false)"
 )
 
-func changeTrigger(name string) rules.Trigger {
-	return rules.Trigger{EventID: "c41d7e0a-5f62-4b8e-9d13-7a2e6b0f9c55", EventName: name, Actor: "arn:aws:iam::111122223333:user/alice"}
+// changeEvent is an IAM call by alice.
+func changeEvent(name string) assess.Event {
+	return assess.Event{
+		Kind: assess.RoleChange, ID: "c41d7e0a-5f62-4b8e-9d13-7a2e6b0f9c55", Name: name,
+		Actor: "arn:aws:iam::111122223333:user/alice", Account: account, Region: region,
+	}
+}
+
+// withAction sets every verdict's action, as the guard does once it has
+// decided (and done) it.
+func withAction(a assess.Assessment, action rules.Action) assess.Assessment {
+	for i := range a.Verdicts {
+		a.Verdicts[i].Report.Action = action
+	}
+	return a
 }
 
 // worker is a second family on web-api's task role: a Fargate worker with a
@@ -69,43 +83,36 @@ func reports(t testing.TB) rules.Facts {
 	return f
 }
 
-// changed evaluates facts before and after change, as onrolechange does,
-// and returns the report after, with trigger and action set, and the
-// unsuppressed findings before.
-func changed(t testing.TB, f rules.Facts, trigger rules.Trigger, action rules.Action, change func(f *rules.Facts)) (rules.Report, []rules.Finding) {
-	t.Helper()
-	var before []rules.Finding
-	for _, fd := range rules.Evaluate(f).Findings {
-		if !fd.Suppressed {
-			before = append(before, fd)
-		}
+// attachAdmin is AttachRolePolicy AdministratorAccess on web-api-task, the
+// task role of web-api and web-api-worker, assessed with the state before
+// (the role without the policy), with action.
+func attachAdmin(t testing.TB, action rules.Action) assess.Assessment {
+	e := changeEvent("AttachRolePolicy")
+	e.Role, e.Policy, e.Roles = "web-api-task", policyAdmin, []string{"web-api-task"}
+	var subjects []assess.Subject
+	for _, facts := range []func(testing.TB) rules.Facts{webAPI, worker} {
+		before, after := facts(t), facts(t)
+		addPolicy(t, &after, taskARN, policyAdmin+"|"+adminPolicy)
+		subjects = append(subjects, assess.Subject{Facts: after, Before: &before})
 	}
-	change(&f)
-	f.Trigger = trigger
-	r := rules.Evaluate(f)
-	r.Action = action
-	return r, before
+	return withAction(assess.Assess(e, subjects), action)
 }
 
-// attachAdmin is AttachRolePolicy AdministratorAccess on web-api-task, the
-// task role of web-api and web-api-worker, with action.
-func attachAdmin(t testing.TB, action rules.Action) alert.Change {
-	trigger := changeTrigger("AttachRolePolicy")
-	c := alert.Change{
-		EventID: trigger.EventID, EventName: trigger.EventName, Actor: trigger.Actor, Account: account, Region: region,
-		Role: "web-api-task", Policy: policyAdmin, Roles: []string{"web-api-task"}, Before: map[string][]rules.Finding{},
-	}
-	for _, f := range []rules.Facts{webAPI(t), worker(t)} {
-		r, before := changed(t, f, trigger, action, func(f *rules.Facts) { addPolicy(t, f, taskARN, policyAdmin+"|"+adminPolicy) })
-		c.Reports = append(c.Reports, r)
-		c.Before[r.Subject.ARN] = before
-	}
-	return c
+// putEventsPolicy is PutRolePolicy run-any-task on ecsEventsRole, with the
+// state before.
+func putEventsPolicy(t testing.TB) assess.Assessment {
+	e := changeEvent("PutRolePolicy")
+	e.Role, e.Policy, e.Roles = "ecsEventsRole", "run-any-task", []string{"ecsEventsRole"}
+	before := rules.Facts{Account: account, Region: region, Role: role(t, eventsRoleARN, trustEvents)}
+	after := rules.Facts{Account: account, Region: region, Role: role(t, eventsRoleARN, trustEvents, eventsPassAny)}
+	after.Role.Policies[0].Name = "inline:run-any-task"
+	a := assess.Assess(e, []assess.Subject{{Facts: after, Before: &before, UsedBy: []rules.Use{{Kind: rules.UseEventsTarget, Resource: nightlyRuleARN}}}})
+	return withAction(a, rules.Action{Type: rules.ActionNone, Reason: noEnforceOnChange})
 }
 
 type changeCase struct {
 	name   string
-	change func(t testing.TB) alert.Change
+	assess func(t testing.TB) assess.Assessment
 	golden bool
 	// subject is the subject line wanted, when set.
 	subject string
@@ -120,7 +127,7 @@ type changeCase struct {
 var changeCases = []changeCase{
 	{
 		name: "change-attach-admin-two-families", golden: true,
-		change: func(t testing.TB) alert.Change {
+		assess: func(t testing.TB) assess.Assessment {
 			return attachAdmin(t, rules.Action{Type: rules.ActionNone, Reason: noEnforceOnChange})
 		},
 		subject:     "[CRITICAL] ecsguard: AttachRolePolicy on web-api-task affects 2 task definitions",
@@ -129,71 +136,42 @@ var changeCases = []changeCase{
 	},
 	{
 		name: "change-putrolepolicy-events-role", golden: true,
-		change: func(t testing.TB) alert.Change {
-			trigger := changeTrigger("PutRolePolicy")
-			f := rules.Facts{Account: account, Region: region, Role: role(t, eventsRoleARN, trustEvents)}
-			r, before := changed(t, f, trigger, rules.Action{Type: rules.ActionNone, Reason: noEnforceOnChange}, func(f *rules.Facts) {
-				f.Role.Policies = append(f.Role.Policies, role(t, eventsRoleARN, trustEvents, eventsPassAny).Policies[0])
-				f.Role.Policies[0].Name = "inline:run-any-task"
-			})
-			return alert.Change{
-				EventID: trigger.EventID, EventName: trigger.EventName, Actor: trigger.Actor, Account: account, Region: region,
-				Role: "ecsEventsRole", Policy: "run-any-task", Roles: []string{"ecsEventsRole"},
-				Reports: []rules.Report{r}, Before: map[string][]rules.Finding{r.Subject.ARN: before},
-				UsedBy: map[string][]rules.Use{r.Subject.ARN: {{Kind: rules.UseEventsTarget, Resource: nightlyRuleARN}}},
-			}
-		},
+		assess:      putEventsPolicy,
 		subject:     "[HIGH] ecsguard: PutRolePolicy on ecsEventsRole affects ecsEventsRole",
 		newFindings: map[string][]string{eventsRoleARN: {"SR-001"}},
 		email:       []string{"NEW [HIGH] SR-001", "NEW [LOW] SR-001", "FINDINGS (2, 2 new)", "Used by:         - EventBridge rule\n                   " + nightlyRuleARN},
 	},
-	// The same rule at a higher severity is new; at the same severity it
-	// is not.
+	// The same rule at a higher severity is new; at the same severity, on
+	// the same resource with the same evidence, it is not.
 	{
 		name: "change-severity-raised",
-		change: func(t testing.TB) alert.Change {
-			trigger := changeTrigger("PutRolePolicy")
-			f := rules.Facts{Account: account, Region: region, Role: role(t, eventsRoleARN, trustEvents)}
-			r, _ := changed(t, f, trigger, rules.Action{Type: rules.ActionNone, Reason: noEnforceOnChange}, func(f *rules.Facts) {
-				f.Role.Policies = append(f.Role.Policies, role(t, eventsRoleARN, trustEvents, eventsPassAny).Policies[0])
-			})
-			var before []rules.Finding
-			for _, f := range r.Findings {
-				if f.Rule == "SR-001" && f.Severity == rules.Low {
-					before = append(before, f)
-				}
+		assess: func(t testing.TB) assess.Assessment {
+			a := putEventsPolicy(t)
+			v := &a.Verdicts[0]
+			v.Before = slices.DeleteFunc(slices.Clone(v.Report.Findings), func(f rules.Finding) bool { return f.Rule != "SR-001" || f.Severity != rules.Low })
+			if len(v.Before) != 1 {
+				t.Fatalf("findings = %+v, want one SR-001 LOW", v.Report.Findings)
 			}
-			if len(before) != 1 {
-				t.Fatalf("findings = %+v, want one SR-001 LOW", r.Findings)
-			}
-			return alert.Change{
-				EventID: trigger.EventID, EventName: trigger.EventName, Actor: trigger.Actor, Account: account, Region: region,
-				Role: "ecsEventsRole", Policy: "run-any-task", Roles: []string{"ecsEventsRole"},
-				Reports: []rules.Report{r}, Before: map[string][]rules.Finding{r.Subject.ARN: before},
-			}
+			return a
 		},
 		newFindings: map[string][]string{eventsRoleARN: {"SR-001"}},
 		email:       []string{"NEW [HIGH] SR-001", "\n[LOW] SR-001", "FINDINGS (2, 1 new)"},
 	},
 	{
 		name: "change-createpolicyversion-two-roles", golden: true,
-		change: func(t testing.TB) alert.Change {
-			trigger := changeTrigger("CreatePolicyVersion")
-			c := alert.Change{
-				EventID: trigger.EventID, EventName: trigger.EventName, Actor: trigger.Actor, Account: account, Region: region,
-				Policy: execSecretsARN, Roles: []string{"web-api-exec", "reports-exec"},
-			}
+		assess: func(t testing.TB) assess.Assessment {
+			e := changeEvent("CreatePolicyVersion")
+			e.Policy, e.Roles = execSecretsARN, []string{"web-api-exec", "reports-exec"}
+			var subjects []assess.Subject
 			for _, f := range []rules.Facts{webAPI(t), reports(t)} {
-				// The new default version replaces the old one: the
-				// state before is not in the event.
-				r, _ := changed(t, f, trigger, rules.Action{Type: rules.ActionNone, Reason: noEnforceOnChange}, func(f *rules.Facts) {
-					exec := f.Roles[f.TaskDefinition.ExecutionRoleARN]
-					exec.Policies = slices.DeleteFunc(exec.Policies, func(p iampolicy.Policy) bool { return strings.HasPrefix(p.Name, "inline:") })
-					addPolicy(t, f, f.TaskDefinition.ExecutionRoleARN, execSecretsARN+"|"+execSecretsAny)
-				})
-				c.Reports = append(c.Reports, r)
+				// The new default version replaces the old one: the state
+				// before is not in the event.
+				exec := f.Roles[f.TaskDefinition.ExecutionRoleARN]
+				exec.Policies = slices.DeleteFunc(exec.Policies, func(p iampolicy.Policy) bool { return strings.HasPrefix(p.Name, "inline:") })
+				addPolicy(t, &f, f.TaskDefinition.ExecutionRoleARN, execSecretsARN+"|"+execSecretsAny)
+				subjects = append(subjects, assess.Subject{Facts: f})
 			}
-			return c
+			return withAction(assess.Assess(e, subjects), rules.Action{Type: rules.ActionNone, Reason: noEnforceOnChange})
 		},
 		subject:     "[MEDIUM] ecsguard: CreatePolicyVersion on web-api-exec-secrets affects 2 task definitions",
 		newFindings: map[string][]string{},
@@ -201,7 +179,7 @@ var changeCases = []changeCase{
 	},
 	{
 		name: "change-enforce-deregistered", golden: true,
-		change: func(t testing.TB) alert.Change {
+		assess: func(t testing.TB) assess.Assessment {
 			return attachAdmin(t, rules.Action{Type: rules.ActionDeregister, Result: rules.ActionResult{Kind: rules.Deregistered}, Reason: enforceMin + " (ENFORCE_ON_ROLE_CHANGE=true)"})
 		},
 		subject:     "[CRITICAL] ecsguard: AttachRolePolicy on web-api-task affects 2 task definitions, deregistered 2",
@@ -210,119 +188,160 @@ var changeCases = []changeCase{
 	},
 	{
 		name: "change-incomplete", golden: true,
-		change: func(t testing.TB) alert.Change {
-			trigger := changeTrigger("PutRolePolicy")
+		assess: func(t testing.TB) assess.Assessment {
+			e := changeEvent("PutRolePolicy")
+			e.Role, e.Policy, e.Roles = "web-api-exec", "read-db-secret", []string{"web-api-exec"}
 			f := webAPI(t)
-			f.Trigger = trigger
 			delete(f.Roles, execARN)
 			f.Missing = []rules.FactError{{Subject: execARN, Err: errors.New("iam:GetRolePolicy: AccessDenied: not authorized to perform iam:GetRolePolicy")}}
-			r := rules.Evaluate(f)
-			r.Action = rules.Action{Type: rules.ActionNone, Reason: "evaluation incomplete: enforcement needs complete evidence"}
-			return alert.Change{
-				EventID: trigger.EventID, EventName: trigger.EventName, Actor: trigger.Actor, Account: account, Region: region,
-				Role: "web-api-exec", Policy: "read-db-secret", Roles: []string{"web-api-exec"}, Reports: []rules.Report{r},
-			}
+			return withAction(assess.Assess(e, []assess.Subject{{Facts: f}}), rules.Action{Type: rules.ActionNone, Reason: "evaluation incomplete: enforcement needs complete evidence"})
 		},
-		subject:     "[INCOMPLETE] ecsguard: PutRolePolicy on web-api-exec affects 1 task definition, 1 incomplete",
+		subject:     "[HIGH] ecsguard: PutRolePolicy on web-api-exec affects 1 task definition, 1 incomplete",
 		newFindings: map[string][]string{},
-		email:       []string{"Evaluation:      INCOMPLETE", "- [INCOMPLETE] task definition web-api:42: no unsuppressed findings;\n  evaluation INCOMPLETE"},
+		email:       []string{"Evaluation:      INCOMPLETE", "Errors:          - " + execARN},
 	},
 	// A subject with findings and one that could not be fully evaluated:
 	// the severity leads, the count of incomplete ones follows.
 	{
 		name: "change-mixed-incomplete",
-		change: func(t testing.TB) alert.Change {
-			c := attachAdmin(t, rules.Action{Type: rules.ActionNone, Reason: noEnforceOnChange})
-			c.Reports[1].Complete = false
-			c.Reports[1].Errors = []string{"arn:aws:iam::111122223333:policy/worker-extra: iam:GetPolicyVersion: AccessDenied"}
-			c.Reports[1].Findings = append(c.Reports[1].Findings, rules.Finding{Rule: rules.IncompleteRule, Severity: rules.High, Title: "evaluation incomplete", Resource: workerARN, Evidence: []rules.Evidence{}})
-			delete(c.Before, workerARN)
-			return c
+		assess: func(t testing.TB) assess.Assessment {
+			a := attachAdmin(t, rules.Action{Type: rules.ActionNone, Reason: noEnforceOnChange})
+			v := &a.Verdicts[1]
+			v.Report.Complete = false
+			v.Report.Errors = []string{"arn:aws:iam::111122223333:policy/worker-extra: iam:GetPolicyVersion: AccessDenied"}
+			v.Report.Findings = append(v.Report.Findings, rules.Finding{Rule: rules.IncompleteRule, Severity: rules.High, Title: "evaluation incomplete", Resource: workerARN, Evidence: []rules.Evidence{}})
+			v.BeforeKnown, v.Before = false, nil
+			return a
 		},
 		subject:     "[CRITICAL] ecsguard: AttachRolePolicy on web-api-task affects 2 task definitions, 1 incomplete",
 		newFindings: map[string][]string{tdARN: {"TD-008"}},
 	},
-	// Before known and nothing new: an empty list, not an absent subject.
+	// Before known and nothing new: an empty list, not an absent subject,
+	// and the texts say so.
 	{
 		name: "change-nothing-new",
-		change: func(t testing.TB) alert.Change {
-			c := attachAdmin(t, rules.Action{Type: rules.ActionNone, Reason: noEnforceOnChange})
-			c.Reports = c.Reports[:1]
-			c.Before = map[string][]rules.Finding{tdARN: c.Reports[0].Findings}
-			return c
+		assess: func(t testing.TB) assess.Assessment {
+			a := attachAdmin(t, rules.Action{Type: rules.ActionNone, Reason: noEnforceOnChange})
+			a.Verdicts = a.Verdicts[:1]
+			a.Verdicts[0].Before = a.Verdicts[0].Open()
+			return a
 		},
+		subject:     "[CRITICAL] ecsguard: AttachRolePolicy on web-api-task affects 1 task definition, nothing new",
 		newFindings: map[string][]string{tdARN: {}},
-		email:       []string{"New findings:    none: every finding was there before the change", "FINDINGS (1, 0 new)"},
+		email: []string{"New findings:    none: every finding was there before the change", "FINDINGS (1, 0 new)",
+			"Nothing new: every open finding below was open before the event."},
 	},
 	{
 		name: "change-task-definitions-and-roles",
-		change: func(t testing.TB) alert.Change {
-			c := attachAdmin(t, rules.Action{Type: rules.ActionDeregister, Result: rules.ActionResult{Kind: rules.WouldDeregister}})
+		assess: func(t testing.TB) assess.Assessment {
+			a := attachAdmin(t, rules.Action{Type: rules.ActionDeregister, Result: rules.ActionResult{Kind: rules.WouldDeregister}})
 			for _, name := range []string{"ecsEventsRole", "nightly-report-events"} {
 				r := rules.Evaluate(rules.Facts{Account: account, Region: region, Role: role(t, "arn:aws:iam::111122223333:role/"+name, trustEvents, eventsPassAny)})
-				c.Reports = append(c.Reports, r)
+				a.Verdicts = append(a.Verdicts, assess.Verdict{Report: r})
 			}
-			c.Role, c.Policy, c.Roles = "", policyAdmin, []string{"web-api-task", "ecsEventsRole", "nightly-report-events"}
-			return c
+			a.Event.Role, a.Event.Roles = "", []string{"web-api-task", "ecsEventsRole", "nightly-report-events"}
+			return a
 		},
 		subject: "[CRITICAL] ecsguard: AttachRolePolicy affects 2 task definitions and 2 roles, would deregister 2",
 	},
+	// Notes are in the document and the texts.
+	{
+		name: "change-notes",
+		assess: func(t testing.TB) assess.Assessment {
+			a := attachAdmin(t, rules.Action{Type: rules.ActionNone, Reason: noEnforceOnChange})
+			a.Notes = []string{"the role index was not updated: AccessDenied", "usage of web-api-task could not be listed"}
+			return a
+		},
+		email: []string{"Notes:           - the role index was not updated: AccessDenied\n                 - usage of web-api-task could not be listed\n"},
+	},
+	// A registration of several subjects, if ever: a change document.
+	{
+		name: "registration-two-subjects",
+		assess: func(t testing.TB) assess.Assessment {
+			one, two := webAPI(t), webAPI(t)
+			two.TaskDefinition.ARN = strings.Replace(tdARN, ":42", ":43", 1)
+			one.TaskDefinition.TaskRoleARN, two.TaskDefinition.TaskRoleARN = execARN, execARN
+			return withAction(assess.Assess(registerEvent, []assess.Subject{{Facts: one}, {Facts: two}}), alertMode)
+		},
+		subject:     "[HIGH] ecsguard: RegisterTaskDefinition affects 2 task definitions",
+		newFindings: map[string][]string{},
+		email:       []string{"AFFECTED (2)", "- [HIGH] task definition web-api:43: TD-001"},
+	},
 	{
 		name: "change-long-names",
-		change: func(t testing.TB) alert.Change {
+		assess: func(t testing.TB) assess.Assessment {
 			name := strings.Repeat("r", 64)
 			r := rules.Evaluate(rules.Facts{Account: account, Region: region, Role: role(t, "arn:aws:iam::111122223333:role/a/deep/path/"+name, trustEvents, eventsPassAny)})
 			r.Action = rules.Action{Type: rules.ActionDeregister, Result: rules.ActionResult{Kind: rules.Failed, Detail: "AccessDenied"}}
-			return alert.Change{
-				EventName: "DeleteRolePermissionsBoundaryWithAVeryLongEventName", Role: name,
-				Policy: "arn:aws:iam::111122223333:policy/" + strings.Repeat("p", 128), Reports: []rules.Report{r},
+			return assess.Assessment{
+				Event: assess.Event{Kind: assess.RoleChange, Name: "DeleteRolePermissionsBoundaryWithAVeryLongEventName", Role: name,
+					Policy: "arn:aws:iam::111122223333:policy/" + strings.Repeat("p", 128)},
+				Verdicts: []assess.Verdict{{Report: r}},
 			}
 		},
 		subject: "[HIGH] ecsguard: DeleteRolePermissions… on rrrrrrrrr… affects rrrrrrrrr…, deregister failed 1",
 	},
 	{
 		name: "change-no-target-control-characters",
-		change: func(t testing.TB) alert.Change {
-			c := attachAdmin(t, rules.Action{Type: rules.ActionNone})
-			c.EventName, c.Role, c.Policy, c.Roles, c.Before, c.Account, c.Region = "", "", "", nil, nil, "", ""
-			c.Reports[0].Findings[0].Title = "line one\nline two\r\tand\x00 a \u2028 separator"
-			return c
+		assess: func(t testing.TB) assess.Assessment {
+			a := attachAdmin(t, rules.Action{Type: rules.ActionNone})
+			a.Event = assess.Event{Kind: assess.RoleChange, ID: a.Event.ID, Actor: a.Event.Actor}
+			for i := range a.Verdicts {
+				a.Verdicts[i].BeforeKnown, a.Verdicts[i].Before = false, nil
+			}
+			a.Verdicts[0].Report.Findings[0].Title = "line one\nline two\r\tand\x00 a \u2028 separator"
+			return a
 		},
 		subject:     "[CRITICAL] ecsguard: IAM change affects 2 task definitions",
 		newFindings: map[string][]string{},
 	},
 	// Without their statements the reports fit whole, with them they do not.
-	{name: "change-huge-statements", shrunk: true, change: func(t testing.TB) alert.Change { return hugeChange(12, 25, 2048) },
+	{name: "change-huge-statements", shrunk: true, assess: func(t testing.TB) assess.Assessment { return hugeChange(12, 25, 2048) },
 		email: []string{"AFFECTED (12)", "FINDINGS (21, 21 new)", "FINDINGS (21)\n", "Policy statements were left out of this message's reports"}},
 	// The reports fit without statements, but not with the email listing
 	// every finding of every subject.
-	{name: "change-huge-findings", shrunk: true, change: func(t testing.TB) alert.Change { return hugeChange(6, 90, 16) },
+	{name: "change-huge-findings", shrunk: true, assess: func(t testing.TB) assess.Assessment { return hugeChange(6, 90, 16) },
 		email: []string{"AFFECTED (6)", "FINDINGS (77, 77 new)", "FINDINGS (77)\n", "… 27 more findings not listed"}},
-	// Even with no finding listed the sections are too many: fewer
-	// subjects are listed.
-	{name: "change-huge-subjects", shrunk: true, change: func(t testing.TB) alert.Change { return hugeChange(150, 2, 16) },
-		email: []string{"AFFECTED (150)", "… 50 more subjects not listed"}},
+	// Tampering reads as such: what was done to which of ecsguard's
+	// resources, by whom.
+	{
+		name: "tampering", golden: true,
+		assess: func(t testing.TB) assess.Assessment {
+			e := assess.Event{Kind: assess.Tampering, ID: "9d0c3b2a-1e4f-4a6b-8c7d-5e9f0a1b2c3d", Name: "DeleteTopic",
+				Actor: "arn:aws:iam::111122223333:role/intruder", Account: account, Region: region, Resource: topicARN}
+			return assess.Assess(e, []assess.Subject{{Facts: rules.Facts{Account: account, Region: region,
+				Tampered: &rules.Tampered{Resource: topicARN, Change: "DeleteTopic"}}}})
+		},
+		subject:     "[CRITICAL] ecsguard: tampering: DeleteTopic on ecsguard-findings by intruder",
+		newFindings: map[string][]string{},
+		email:       []string{"Changed:         " + topicARN, "Resource:        " + topicARN, "[CRITICAL] ECSG-002"},
+	},
+	{
+		name: "tampering-long-names",
+		assess: func(t testing.TB) assess.Assessment {
+			res := "arn:aws:events:us-east-1:111122223333:rule/" + strings.Repeat("ecsguard-onregister-", 6)
+			e := assess.Event{Kind: assess.Tampering, Name: "PutRuleWithAVeryLongNameIndeed", Resource: res,
+				Actor: "arn:aws:sts::111122223333:assumed-role/" + strings.Repeat("admin", 10) + "/session"}
+			return assess.Assess(e, []assess.Subject{{Facts: rules.Facts{Tampered: &rules.Tampered{Resource: res, Change: e.Name}}}})
+		},
+		subject: "[CRITICAL] ecsguard: tampering: PutRuleWithAV… on ecsguard-onregiste… by adminadminadminadmi…",
+	},
 }
 
 // hugeChange is a synthetic change of n subjects, each a report of
 // findings findings with statements of about size bytes; the first half
 // have a known state before the change, with nothing.
-func hugeChange(n, findings, size int) alert.Change {
-	c := alert.Change{
-		EventID: "c41d7e0a-5f62-4b8e-9d13-7a2e6b0f9c55", EventName: "CreatePolicyVersion", Actor: "arn:aws:iam::111122223333:user/alice",
-		Account: account, Region: region, Policy: "arn:aws:iam::111122223333:policy/shared-everything", Before: map[string][]rules.Finding{},
-	}
+func hugeChange(n, findings, size int) assess.Assessment {
+	a := assess.Assessment{Event: changeEvent("CreatePolicyVersion")}
+	a.Event.Policy = "arn:aws:iam::111122223333:policy/shared-everything"
 	for i := range n {
 		r := huge(findings, size)
 		r.Subject.ARN = fmt.Sprintf("arn:aws:ecs:us-east-1:111122223333:task-definition/family-%03d:%d", i, 1+i%9)
-		r.Trigger = rules.Trigger{EventID: c.EventID, EventName: c.EventName, Actor: c.Actor}
-		c.Reports = append(c.Reports, r)
-		c.Roles = append(c.Roles, fmt.Sprintf("role-%03d", i))
-		if i < (n+1)/2 {
-			c.Before[r.Subject.ARN] = nil
-		}
+		r.Trigger = a.Event.Trigger()
+		a.Verdicts = append(a.Verdicts, assess.Verdict{Report: r, BeforeKnown: i < (n+1)/2})
+		a.Event.Roles = append(a.Event.Roles, fmt.Sprintf("role-%03d", i))
 	}
-	return c
+	return a
 }
 
 func TestRenderChange(t *testing.T) {
@@ -330,19 +349,26 @@ func TestRenderChange(t *testing.T) {
 	for _, tc := range changeCases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			in := tc.change(t)
-			keep := cloneChange(t, in)
-			msg, err := alert.RenderChange(in)
+			a := tc.assess(t)
+			keep := cloneAssessment(t, a)
+			msgs, err := alert.Render(a)
 			if err != nil {
-				t.Fatalf("RenderChange: %v", err)
+				t.Fatalf("Render: %v", err)
 			}
+			if len(msgs) != 1 {
+				t.Fatalf("Render gave %d messages, want 1", len(msgs))
+			}
+			msg := msgs[0]
 			t.Logf("subject %q, body %d bytes", msg.Subject, len(msg.Body))
-			if !reflect.DeepEqual(in, keep) {
-				t.Error("RenderChange changed its input")
+			if !reflect.DeepEqual(a, keep) {
+				t.Error("Render changed its input")
 			}
 			parts := checkMessage(t, msg, "event")
-			checkChangeAttributes(t, msg, in)
-			doc := checkChangeDefault(t, parts.Default, in, tc.shrunk)
+			checkChangeAttributes(t, msg, a, a.Alerting())
+			doc := checkChangeDocument(t, parts.Default, a, a.Alerting(), tc.shrunk)
+			if doc.Part != 1 || doc.Parts != 1 {
+				t.Errorf("part %d of %d, want 1 of 1", doc.Part, doc.Parts)
+			}
 			if tc.newFindings != nil && !reflect.DeepEqual(doc.NewFindings, tc.newFindings) {
 				t.Errorf("newFindings = %v, want %v", doc.NewFindings, tc.newFindings)
 			}
@@ -354,9 +380,7 @@ func TestRenderChange(t *testing.T) {
 					t.Errorf("email lacks %q", want)
 				}
 			}
-			if again, err := alert.RenderChange(in); err != nil || !reflect.DeepEqual(again, msg) {
-				t.Errorf("a second RenderChange differs (err %v)", err)
-			}
+			checkDeterministic(t, a, msgs)
 			if tc.golden {
 				checkGolden(t, tc.name, msg, parts)
 			}
@@ -364,47 +388,33 @@ func TestRenderChange(t *testing.T) {
 	}
 }
 
-// cloneChange deep-copies c through JSON, statements included.
-func cloneChange(t *testing.T, c alert.Change) alert.Change {
+// checkChangeAttributes checks a message's attributes against the
+// verdicts it announces.
+func checkChangeAttributes(t *testing.T, msg alert.Message, a assess.Assessment, vs []assess.Verdict, extra ...string) {
 	t.Helper()
-	b, err := json.Marshal(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out alert.Change
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// checkChangeAttributes checks the attributes against the reports.
-func checkChangeAttributes(t *testing.T, msg alert.Message, c alert.Change) {
-	t.Helper()
-	var highest rules.Severity
 	var ids []string
-	for _, r := range c.Reports {
-		highest = max(highest, r.Highest())
-		for _, f := range r.Findings {
-			if !f.Suppressed {
-				ids = append(ids, f.Rule)
-			}
+	for _, v := range vs {
+		for _, f := range v.Open() {
+			ids = append(ids, f.Rule)
 		}
 	}
 	slices.Sort(ids)
 	rulesJSON, _ := json.Marshal(slices.Compact(ids))
-	want := map[string]string{"rules": string(rulesJSON), "account": c.Account, "region": c.Region, "event": c.EventName}
+	want := map[string]string{"rules": string(rulesJSON), "account": a.Event.Account, "region": a.Event.Region, "event": a.Event.Name}
 	if len(ids) == 0 {
 		want["rules"] = ""
 	}
-	if highest > 0 {
-		want["severity"] = highest.String()
+	if h := (assess.Assessment{Verdicts: vs}).Headline(); h > 0 {
+		want["severity"] = h.String()
 	}
-	if c.Account == "" {
-		want["account"] = c.Reports[0].Account
+	if a.Event.Account == "" {
+		want["account"] = vs[0].Report.Account
 	}
-	if c.Region == "" {
-		want["region"] = c.Reports[0].Region
+	if a.Event.Region == "" {
+		want["region"] = vs[0].Report.Region
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		want[extra[i]] = extra[i+1]
 	}
 	for k, v := range want {
 		if v == "" {
@@ -416,10 +426,8 @@ func checkChangeAttributes(t *testing.T, msg alert.Message, c alert.Change) {
 	}
 }
 
-// checkChangeDefault decodes the default body into a ChangeDocument, strictly,
-// and checks it holds the change and its reports (without statements when
-// shrunk).
-func checkChangeDefault(t *testing.T, def string, in alert.Change, shrunk bool) alert.ChangeDocument {
+// decodeDocument decodes a default body into a ChangeDocument, strictly.
+func decodeDocument(t *testing.T, def string) alert.ChangeDocument {
 	t.Helper()
 	dec := json.NewDecoder(strings.NewReader(def))
 	dec.DisallowUnknownFields()
@@ -431,7 +439,7 @@ func checkChangeDefault(t *testing.T, def string, in alert.Change, shrunk bool) 
 	if err := json.Unmarshal([]byte(def), &raw); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"schemaVersion", "change", "reports", "newFindings"} {
+	for _, k := range []string{"schemaVersion", "part", "parts", "change", "notes", "reports", "newFindings", "usedBy", "summaries"} {
 		if _, ok := raw[k]; !ok {
 			t.Errorf("default lacks %q", k)
 		}
@@ -439,80 +447,185 @@ func checkChangeDefault(t *testing.T, def string, in alert.Change, shrunk bool) 
 	if doc.SchemaVersion != alert.ChangeSchemaVersion {
 		t.Errorf("schemaVersion = %q", doc.SchemaVersion)
 	}
-	roles := in.Roles
+	return doc
+}
+
+// checkChangeDocument checks the document holds the event, the notes and
+// the reports of vs (without statements when shrunk).
+func checkChangeDocument(t *testing.T, def string, a assess.Assessment, vs []assess.Verdict, shrunk bool) alert.ChangeDocument {
+	t.Helper()
+	doc := decodeDocument(t, def)
+	e := a.Event
+	roles := e.Roles
 	if roles == nil {
 		roles = []string{}
 	}
-	want := alert.ChangeEvent{EventID: in.EventID, EventName: in.EventName, Actor: in.Actor, Account: in.Account, Region: in.Region, Role: in.Role, Policy: in.Policy, Roles: roles}
+	want := alert.ChangeEvent{Kind: e.Kind.String(), EventID: e.ID, EventName: e.Name, Actor: e.Actor, Account: e.Account, Region: e.Region,
+		Role: e.Role, Policy: e.Policy, Resource: e.Resource, Roles: roles}
+	if want.Account == "" {
+		want.Account = vs[0].Report.Account
+	}
+	if want.Region == "" {
+		want.Region = vs[0].Report.Region
+	}
 	if !reflect.DeepEqual(doc.Change, want) {
 		t.Errorf("change = %+v, want %+v", doc.Change, want)
 	}
-	if len(doc.Reports) != len(in.Reports) {
-		t.Fatalf("%d reports, want %d", len(doc.Reports), len(in.Reports))
+	notes := a.Notes
+	if notes == nil {
+		notes = []string{}
 	}
-	for i, r := range in.Reports {
+	if !reflect.DeepEqual(doc.Notes, notes) {
+		t.Errorf("notes = %q, want %q", doc.Notes, notes)
+	}
+	if len(doc.Reports) != len(vs) {
+		t.Fatalf("%d reports, want %d", len(doc.Reports), len(vs))
+	}
+	known := map[string]bool{}
+	for i, v := range vs {
+		r := v.Report
 		if shrunk {
-			r.Findings = slices.Clone(r.Findings)
-			for j := range r.Findings {
-				ev := slices.Clone(r.Findings[j].Evidence)
-				for k := range ev {
-					ev[k].Statement = nil
-				}
-				r.Findings[j].Evidence = ev
-			}
+			r = withoutStatements(r)
 		}
 		if !reflect.DeepEqual(doc.Reports[i], r) {
 			t.Errorf("report %d differs:\ngot  %+v\nwant %+v", i, doc.Reports[i], r)
 		}
+		known[r.Subject.ARN] = known[r.Subject.ARN] || v.BeforeKnown
 	}
 	for arn := range doc.NewFindings {
-		if _, ok := in.Before[arn]; !ok {
+		if !known[arn] {
 			t.Errorf("newFindings names %s, whose state before is unknown", arn)
 		}
 	}
 	return doc
 }
 
-func TestRenderChangeNoReports(t *testing.T) {
+// One renderer: a subject reads the same in a registration's alert and in
+// a role change's, from its fields to the footer.
+func TestOneRenderer(t *testing.T) {
 	t.Parallel()
-	_, err := alert.RenderChange(alert.Change{EventName: "AttachRolePolicy", Role: "unrelated"})
-	if !errors.Is(err, alert.ErrNoReports) {
-		t.Fatalf("RenderChange(no reports) error = %v, want ErrNoReports", err)
+	reg := registration(func(t testing.TB, f *rules.Facts) { addPolicy(t, f, taskARN, policyAdmin+"|"+adminPolicy) },
+		rules.Action{Type: rules.ActionNone, Reason: noEnforceOnChange})(t)
+	change := attachAdmin(t, rules.Action{Type: rules.ActionNone, Reason: noEnforceOnChange})
+	change.Verdicts = change.Verdicts[:1]
+	change.Verdicts[0].BeforeKnown, change.Verdicts[0].Before = false, nil
+	change.Verdicts[0].Report.Trigger = reg.Verdicts[0].Report.Trigger
+	var emails []string
+	for _, a := range []assess.Assessment{reg, change} {
+		msgs, err := alert.Render(a)
+		if err != nil || len(msgs) != 1 {
+			t.Fatalf("Render = %d messages, %v", len(msgs), err)
+		}
+		p := checkMessage(t, msgs[0], "event")
+		emails = append(emails, p.Email[strings.Index(p.Email, "Task definition:"):strings.Index(p.Email, "\n-- \n")])
+	}
+	if emails[0] != emails[1] {
+		t.Errorf("the subject reads differently:\nregistration:\n%s\nchange:\n%s", emails[0], emails[1])
 	}
 }
 
-func TestRenderChangeTooLarge(t *testing.T) {
+// A finding is new by its evidence: the same rule on another statement is
+// new, the same finding as before is not.
+func TestNewnessByEvidence(t *testing.T) {
 	t.Parallel()
-	// Without their statements the reports alone are about 400 KB.
-	_, err := alert.RenderChange(hugeChange(20, 60, 16))
-	if !errors.Is(err, alert.ErrTooLarge) {
-		t.Fatalf("RenderChange(20×60 findings) error = %v, want ErrTooLarge", err)
+	a := attachAdmin(t, rules.Action{Type: rules.ActionNone, Reason: noEnforceOnChange})
+	a.Verdicts = a.Verdicts[:1]
+	v := &a.Verdicts[0]
+	passRole := func(policy string) rules.Finding {
+		return rules.Finding{Rule: "TD-009", Severity: rules.High, Title: "task role allows privilege escalation", Resource: taskARN,
+			Evidence: []rules.Evidence{{Detail: "iam:PassRole on *", Policy: policy, Action: "iam:PassRole"}}, Remediation: "Scope iam:PassRole."}
+	}
+	old := v.Report.Findings[0] // TD-008, there before too
+	v.Report.Findings = []rules.Finding{old, passRole("inline:b")}
+	v.Before = []rules.Finding{old, passRole("inline:a")}
+	msgs, err := alert.Render(a)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("Render = %d messages, %v", len(msgs), err)
+	}
+	p := checkMessage(t, msgs[0], "event")
+	doc := decodeDocument(t, p.Default)
+	if got := doc.NewFindings[tdARN]; !slices.Equal(got, []string{"TD-009"}) {
+		t.Errorf("newFindings = %v, want [TD-009]", got)
+	}
+	if !strings.Contains(p.Email, "NEW [HIGH] TD-009") || strings.Contains(p.Email, "NEW [CRITICAL] TD-008") || !strings.Contains(p.Email, "\n[CRITICAL] TD-008") {
+		t.Errorf("email marks the wrong findings new:\n%s", p.Email)
+	}
+	if strings.Count(p.HTTPS, "_(new)_") != 1 {
+		t.Errorf("chat marks %d findings new, want 1", strings.Count(p.HTTPS, "_(new)_"))
+	}
+	// The headline is what the event brought: HIGH, not the old CRITICAL.
+	if !strings.HasPrefix(msgs[0].Subject, "[HIGH] ") || msgs[0].Attributes["severity"] != "HIGH" {
+		t.Errorf("subject %q, severity %q: want HIGH", msgs[0].Subject, msgs[0].Attributes["severity"])
 	}
 }
 
-// A single-subject change tells the same story as Render: the email's
-// section of the subject is Render's email between headline and footer,
-// less the account, region and trigger the change gives once.
-func TestRenderChangeReusesSubjectText(t *testing.T) {
+// An old CRITICAL finding on one subject does not set the headline of a
+// change that brought a MEDIUM one on another.
+func TestHeadlineFromNewFindings(t *testing.T) {
 	t.Parallel()
-	c := attachAdmin(t, rules.Action{Type: rules.ActionNone, Reason: noEnforceOnChange})
-	c.Reports, c.Before = c.Reports[:1], nil
-	single, err := alert.Render(c.Reports[0])
-	if err != nil {
-		t.Fatal(err)
+	a := attachAdmin(t, rules.Action{Type: rules.ActionNone, Reason: noEnforceOnChange})
+	a.Verdicts[0].Before = a.Verdicts[0].Open() // TD-008 on web-api: old
+	medium := rules.Finding{Rule: "TD-002", Severity: rules.Medium, Title: "task role carries execution-plane permissions", Resource: taskARN,
+		Evidence: []rules.Evidence{{Detail: "ecr:BatchGetImage"}}}
+	a.Verdicts[1].Report.Findings = []rules.Finding{medium}
+	a.Verdicts[1].Before = nil
+	msgs, err := alert.Render(a)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("Render = %d messages, %v", len(msgs), err)
 	}
-	msg, err := alert.RenderChange(c)
-	if err != nil {
-		t.Fatal(err)
+	m := msgs[0]
+	p := checkMessage(t, m, "event")
+	if want := "[MEDIUM] ecsguard: AttachRolePolicy on web-api-task affects 2 task definitions"; m.Subject != want {
+		t.Errorf("Subject = %q, want %q", m.Subject, want)
 	}
-	var sp, cp bodyParts
-	sp = checkMessage(t, single)
-	cp = checkMessage(t, msg, "event")
-	findings := sp.Email[strings.Index(sp.Email, "\nFINDINGS"):strings.Index(sp.Email, "\n-- \n")]
-	if !strings.Contains(cp.Email, findings) {
-		t.Errorf("change email lacks Render's findings text:\n%s", findings)
+	if m.Attributes["severity"] != "MEDIUM" || !strings.HasPrefix(p.Email, "[MEDIUM] ") {
+		t.Errorf("severity %q, email headline %q", m.Attributes["severity"], p.Email[:strings.IndexByte(p.Email, '\n')])
 	}
-	if !bytes.Contains([]byte(cp.Email), []byte("Action reason:   "+noEnforceOnChange)) {
-		t.Error("change email lacks the subject's action")
+	// Each subject still shows its own severity.
+	for _, want := range []string{"- [CRITICAL] task definition web-api:42: TD-008\n", "- [MEDIUM] task definition web-api-worker:7: TD-002 (new)\n"} {
+		if !strings.Contains(p.Email, want) {
+			t.Errorf("email lacks %q", want)
+		}
+	}
+	if strings.Contains(p.Email, "Nothing new") {
+		t.Error("the email says nothing new was brought")
 	}
 }
+
+// The suppressed findings are counted, with their reasons, in the email
+// and the chat.
+func TestSuppressedCounts(t *testing.T) {
+	t.Parallel()
+	r := reportOf(t, caseAssessmentFunc(t, "task-definition-high"))
+	sup := func(rule string, sev rules.Severity, reason string) rules.Finding {
+		return rules.Finding{Rule: rule, Severity: sev, Title: rule + " title", Resource: taskARN, Evidence: []rules.Evidence{}, Suppressed: true, SuppressedReason: reason}
+	}
+	r.Findings = append(r.Findings, sup("TD-009", rules.High, "batch launcher, SEC-142"), sup("TD-010", rules.Medium, "batch launcher, SEC-142"), sup("TD-011", rules.Low, "accepted risk"))
+	msgs, err := alert.Render(registered(r))
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("Render = %d messages, %v", len(msgs), err)
+	}
+	p := checkMessage(t, msgs[0])
+	want := "3 findings suppressed by exemptions: TD-009, TD-010 (batch launcher, SEC-142); TD-011 (accepted risk)"
+	if !strings.Contains(flat(p.Email), "Suppressed: "+want) || !strings.Contains(p.HTTPS, "_"+want+"_") {
+		t.Errorf("email or chat lacks %q:\n%s\n%s", want, p.Email, p.HTTPS)
+	}
+	if !strings.Contains(p.Email, "SUPPRESSED (3, exempted by tag, not alerted)") {
+		t.Error("email lacks the suppressed findings")
+	}
+}
+
+func caseAssessmentFunc(tb testing.TB, name string) func(testing.TB) assess.Assessment {
+	tb.Helper()
+	for _, tc := range cases {
+		if tc.name == name {
+			return tc.assess
+		}
+	}
+	tb.Fatalf("no case %q", name)
+	return nil
+}
+
+// flat joins the words of s with single spaces, so that a check does not
+// depend on where the text wraps.
+func flat(s string) string { return strings.Join(strings.Fields(s), " ") }

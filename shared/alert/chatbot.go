@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
+	"github.com/ecsguard/ecsguard/shared/assess"
 	"github.com/ecsguard/ecsguard/shared/rules"
 )
 
@@ -46,75 +48,264 @@ const (
 	maxKeywords = 8
 )
 
-// notification builds the chat notification. It shows the limit most
-// severe findings with their first piece of evidence, and their
-// remediations as next steps: the chat message says what is wrong and what
-// to do, the email and the report carry the detail.
-func notification(v view, limit int) chatNotification {
-	r := v.r
+const (
+	// maxChatFindings bounds the findings the chat lists for a part of one
+	// subject, maxChatSubjectFindings for each subject of a part of
+	// several, which lists at most maxChatSubjects subjects: a chat
+	// message is read at a glance, the email and the document carry the
+	// rest.
+	maxChatFindings        = 5
+	maxChatSubjects        = 5
+	maxChatSubjectFindings = 3
+	// maxChatRoles bounds the roles reached that the chat text names,
+	// maxChatNotes the notes, maxChatReasons the exemption reasons.
+	maxChatRoles   = 5
+	maxChatNotes   = 3
+	maxChatReasons = 3
+	// maxChatSteps bounds the next steps.
+	maxChatSteps = 5
+)
+
+// notification builds the part's chat notification: the event, then its
+// subjects, most severe first, with their most severe findings, and the
+// remediations of the rules shown as next steps. For a part of one subject
+// it shows each finding's resource and first evidence too.
+func (ev *eventView) notification(p *part, subject string) chatNotification {
+	e := ev.e
+	detail := len(p.subs) == 1
 	n := chatNotification{
 		Version: "1.0",
 		Source:  "custom",
-		ID:      oneLine(r.Subject.ARN),
+		ID:      oneLine(e.ID),
 		Content: chatContent{
-			TextType:    "client-markdown",
-			Title:       v.subject,
-			Description: chatDescription(v, limit),
+			TextType: "client-markdown",
+			Title:    subject,
 		},
 		Metadata: chatMetadata{
-			ThreadID:  threadID(r.Subject),
-			Summary:   v.subject,
+			Summary:   subject,
 			EventType: chatEventType,
 		},
 	}
-	if id := oneLine(r.Trigger.EventID); id != "" {
-		n.ID = id + "/" + n.ID
+	switch {
+	case detail:
+		n.ID = strings.TrimPrefix(n.ID+"/"+oneLine(p.subs[0].r.Subject.ARN), "/")
+	case p.n > 1 && n.ID != "":
+		n.ID += fmt.Sprintf("/part-%d", p.k)
+	}
+	switch {
+	case ev.single:
+		n.Metadata.ThreadID = threadID(p.subs[0].r.Subject)
+	case e.Kind == assess.Tampering:
+		n.Metadata.ThreadID = cmp.Or(oneLine(e.Resource), oneLine(e.ID))
+	default:
+		n.Metadata.ThreadID = cmp.Or(oneLine(e.Role), oneLine(e.Policy), oneLine(e.ID))
 	}
 
-	shown := v.open[:min(limit, len(v.open))]
-	seen := map[string]bool{}
-	for _, f := range shown {
-		if rem := oneLine(f.Remediation); rem != "" && !seen[f.Rule] {
-			seen[f.Rule] = true
-			n.Content.NextSteps = append(n.Content.NextSteps, oneLine(f.Rule)+": "+rem)
+	var b strings.Builder
+	if ev.noEvent() {
+		b.WriteString("*Evaluated without an event*")
+	} else {
+		b.WriteString("*" + ev.eventName() + "*")
+		if a := oneLine(e.Actor); a != "" {
+			b.WriteString(" by " + code(a))
+		}
+	}
+	if ev.account != "" {
+		b.WriteString(" in account " + code(ev.account))
+	}
+	if ev.region != "" {
+		b.WriteString(", " + code(ev.region))
+	}
+	b.WriteString("\n")
+	if r := oneLine(e.Role); r != "" {
+		b.WriteString("*Role changed:* " + code(r) + "\n")
+	}
+	if pol := oneLine(e.Policy); pol != "" {
+		b.WriteString("*Policy:* " + code(pol) + "\n")
+	}
+	if res := oneLine(e.Resource); res != "" {
+		b.WriteString("*Changed:* " + code(res) + "\n")
+	}
+	if len(e.Roles) > 0 {
+		var names []string
+		for _, r := range e.Roles[:min(len(e.Roles), maxChatRoles)] {
+			names = append(names, code(orNone(oneLine(r))))
+		}
+		b.WriteString("*Roles reached:* " + strings.Join(names, ", "))
+		if more := len(e.Roles) - maxChatRoles; more > 0 {
+			fmt.Fprintf(&b, " (+%d more)", more)
+		}
+		b.WriteString("\n")
+	}
+	if p.n > 1 {
+		fmt.Fprintf(&b, "*Part %d of %d:* %d of the alert's %d subjects\n", p.k, p.n, len(p.subs), len(ev.subs))
+	}
+	for i, note := range ev.notes {
+		if i == maxChatNotes {
+			fmt.Fprintf(&b, "*Note:* … %d more in the email\n", len(ev.notes)-maxChatNotes)
+			break
+		}
+		b.WriteString("*Note:* " + truncate(note, maxChatDetail) + "\n")
+	}
+	if p.headline > 0 && !p.brought {
+		if ev.brought {
+			b.WriteString("_Nothing new in this part: the findings the event brought are in its other parts_\n")
+		} else {
+			b.WriteString("_Nothing new: every open finding was open before the event_\n")
 		}
 	}
 
-	kw := []string{v.tag}
-	if verb := actionVerb(r.Action); verb != "" {
-		kw = append(kw, verb)
+	var res []string
+	addStep := func(f rules.Finding) {
+		rem, id := oneLine(f.Remediation), oneLine(f.Rule)
+		if rem == "" || len(n.Content.NextSteps) == maxChatSteps || slices.ContainsFunc(n.Content.NextSteps, func(step string) bool {
+			return strings.HasPrefix(step, id+": ")
+		}) {
+			return
+		}
+		n.Content.NextSteps = append(n.Content.NextSteps, id+": "+truncate(rem, 4*maxChatDetail))
 	}
-	ids := make([]string, 0, len(v.open))
-	for _, f := range v.open {
-		ids = append(ids, oneLine(f.Rule))
+	findings := maxChatSubjectFindings
+	if detail {
+		findings = maxChatFindings
+	}
+	findings = min(findings, p.limit)
+	for k, i := range p.order {
+		if k == maxChatSubjects {
+			left := len(p.order) - maxChatSubjects
+			fmt.Fprintf(&b, "\n_… %d more %s in the email and the document_\n", left, plural(left, "subject"))
+			break
+		}
+		s := p.subs[i]
+		r := s.r
+		res = append(res, oneLine(r.Subject.ARN))
+		fmt.Fprintf(&b, "\n*[%s] %s* %s", tagWord(s.headline()), s.kind, code(s.label))
+		if !detail && (r.Action.Type != rules.ActionNone || !r.Action.Result.IsZero()) {
+			b.WriteString(" — " + actionText(r.Action))
+		}
+		b.WriteString("\n")
+		switch {
+		case detail && r.Complete:
+			b.WriteString("*Evaluation:* complete\n")
+		case detail:
+			b.WriteString("*Evaluation: INCOMPLETE*, enforcement blocked. Could not read:\n")
+			for i, e := range r.Errors {
+				if i == 3 {
+					fmt.Fprintf(&b, "• … %d more\n", len(r.Errors)-3)
+					break
+				}
+				b.WriteString("• " + code(truncate(oneLine(e), maxChatDetail)) + "\n")
+			}
+		case !r.Complete:
+			b.WriteString("_Evaluation INCOMPLETE, enforcement blocked_")
+			if len(r.Errors) > 0 {
+				b.WriteString(": " + code(truncate(oneLine(r.Errors[0]), maxChatDetail)))
+				if more := len(r.Errors) - 1; more > 0 {
+					fmt.Fprintf(&b, " (+%d more)", more)
+				}
+			}
+			b.WriteString("\n")
+		}
+		if detail {
+			b.WriteString("*Action:* " + actionText(r.Action))
+			if reason := oneLine(r.Action.Reason); reason != "" {
+				b.WriteString(" — " + truncate(reason, maxChatDetail))
+			}
+			b.WriteString("\n")
+		}
+		listed := 0
+		for i, f := range s.open {
+			if f.Rule == rules.IncompleteRule {
+				addStep(f) // the finding itself is said above
+				continue
+			}
+			if detail {
+				b.WriteString("\n") // the finding's lines stand apart
+			}
+			if listed == findings {
+				left := s.real - findings
+				fmt.Fprintf(&b, "• _… %d more %s in the email and the document_\n", left, plural(left, "finding"))
+				break
+			}
+			listed++
+			fmt.Fprintf(&b, "• *[%s] %s* %s", f.Severity, oneLine(f.Rule), truncate(oneLine(f.Title), maxChatDetail))
+			if s.marked(i) {
+				b.WriteString(" _(new)_")
+			}
+			b.WriteString("\n")
+			if detail {
+				if rs := oneLine(f.Resource); rs != "" {
+					b.WriteString(code(rs) + "\n")
+					res = append(res, rs)
+				}
+				if len(f.Evidence) > 0 {
+					b.WriteString("> " + code(truncate(oneLine(f.Evidence[0].Detail), maxChatDetail)))
+					if more := len(f.Evidence) - 1; more > 0 {
+						fmt.Fprintf(&b, " (+%d more)", more)
+					}
+					b.WriteString("\n")
+				}
+			}
+			addStep(f)
+		}
+		if len(s.suppressed) > 0 {
+			if detail {
+				b.WriteString("\n")
+			}
+			b.WriteString("_" + truncate(suppressedText(s.suppressed, maxChatReasons), 2*maxChatDetail) + "_\n")
+		}
+	}
+	n.Content.Description = strings.TrimSuffix(b.String(), "\n")
+
+	kw := []string{tagWord(p.headline)}
+	if name := oneLine(e.Name); name != "" {
+		kw = append(kw, name)
+	}
+	if detail {
+		if verb := actionVerb(p.subs[0].r.Action); verb != "" {
+			kw = append(kw, verb)
+		}
+	}
+	var ids []string
+	for _, s := range p.subs {
+		for _, f := range s.open {
+			if id := oneLine(f.Rule); id != "" {
+				ids = append(ids, id)
+			}
+		}
 	}
 	slices.Sort(ids)
 	for _, id := range slices.Compact(ids) {
-		if id != "" && len(kw) < maxKeywords {
+		if len(kw) < maxKeywords {
 			kw = append(kw, id)
 		}
 	}
 	n.Content.Keywords = kw
 
-	res := []string{oneLine(r.Subject.ARN)}
-	for _, f := range shown {
-		res = append(res, oneLine(f.Resource))
-	}
 	res = slices.DeleteFunc(res, func(s string) bool { return s == "" })
 	slices.Sort(res)
 	n.Metadata.RelatedResources = slices.Compact(res)
 
 	ctx := map[string]string{
-		"account":   oneLine(r.Account),
-		"region":    oneLine(r.Region),
-		"eventId":   oneLine(r.Trigger.EventID),
-		"eventName": oneLine(r.Trigger.EventName),
-		"actor":     oneLine(r.Trigger.Actor),
-		"complete":  fmt.Sprint(r.Complete),
-		"action":    actionText(r.Action),
+		"account":   ev.account,
+		"region":    ev.region,
+		"eventId":   oneLine(e.ID),
+		"eventName": oneLine(e.Name),
+		"actor":     oneLine(e.Actor),
+		"role":      oneLine(e.Role),
+		"policy":    oneLine(e.Policy),
+		"resource":  oneLine(e.Resource),
+		"subjects":  strconv.Itoa(len(p.subs)),
 	}
-	if h := r.Highest(); h > 0 {
-		ctx["severity"] = h.String()
+	if p.headline > 0 {
+		ctx["severity"] = p.headline.String()
+	}
+	if p.n > 1 {
+		ctx["part"] = fmt.Sprintf("%d/%d", p.k, p.n)
+	}
+	if detail {
+		ctx["complete"] = strconv.FormatBool(p.subs[0].r.Complete)
+		ctx["action"] = actionText(p.subs[0].r.Action)
 	}
 	for k, val := range ctx {
 		if val == "" {
@@ -123,66 +314,6 @@ func notification(v view, limit int) chatNotification {
 	}
 	n.Metadata.AdditionalContext = ctx
 	return n
-}
-
-// chatDescription is the notification's markdown body.
-func chatDescription(v view, limit int) string {
-	r := v.r
-	var b strings.Builder
-	fmt.Fprintf(&b, "*%s* %s", v.kind, code(v.label))
-	if a := oneLine(r.Account); a != "" {
-		b.WriteString(" in account " + code(a))
-	}
-	if reg := oneLine(r.Region); reg != "" {
-		b.WriteString(", " + code(reg))
-	}
-	b.WriteString("\n")
-	if t := r.Trigger; t.EventName != "" || t.Actor != "" {
-		b.WriteString("*Trigger:* " + cmp.Or(oneLine(t.EventName), "event"))
-		if a := oneLine(t.Actor); a != "" {
-			b.WriteString(" by " + code(a))
-		}
-		b.WriteString("\n")
-	}
-	if r.Complete {
-		b.WriteString("*Evaluation:* complete\n")
-	} else {
-		b.WriteString("*Evaluation: INCOMPLETE*, enforcement blocked. Could not read:\n")
-		for i, e := range r.Errors {
-			if i == 3 {
-				fmt.Fprintf(&b, "• … %d more\n", len(r.Errors)-3)
-				break
-			}
-			b.WriteString("• " + code(truncate(oneLine(e), maxChatDetail)) + "\n")
-		}
-	}
-	b.WriteString("*Action:* " + actionText(r.Action))
-	if reason := oneLine(r.Action.Reason); reason != "" {
-		b.WriteString(" — " + reason)
-	}
-	b.WriteString("\n")
-
-	for i, f := range v.open {
-		if i == limit {
-			fmt.Fprintf(&b, "\n_… %d more %s in the email and the report_\n", len(v.open)-limit, plural(len(v.open)-limit, "finding"))
-			break
-		}
-		fmt.Fprintf(&b, "\n*[%s] %s* %s\n", f.Severity, oneLine(f.Rule), oneLine(f.Title))
-		if res := oneLine(f.Resource); res != "" {
-			b.WriteString(code(res) + "\n")
-		}
-		if len(f.Evidence) > 0 {
-			b.WriteString("> " + code(truncate(oneLine(f.Evidence[0].Detail), maxChatDetail)))
-			if more := len(f.Evidence) - 1; more > 0 {
-				fmt.Fprintf(&b, " (+%d more)", more)
-			}
-			b.WriteString("\n")
-		}
-	}
-	if n := len(v.suppressed); n > 0 {
-		fmt.Fprintf(&b, "\n_%d suppressed %s (exempted by tag) not alerted_\n", n, plural(n, "finding"))
-	}
-	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // code renders s as inline code, so that the '*' and '_' of IAM patterns

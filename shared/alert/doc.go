@@ -1,27 +1,30 @@
-// Package alert turns a [rules.Report] into the one SNS message that
-// announces it.
+// Package alert turns the [assess.Assessment] of one event into the SNS
+// messages that announce it.
 //
-// A single publish with MessageStructure=json serves every subscriber:
-// queues and functions receive the report JSON unchanged ("default"), email
-// receives readable text, and HTTPS endpoints receive an AWS Chatbot custom
-// notification, the only shape Chatbot forwards to Slack or Microsoft Teams.
-// The subject, which SNS caps below 100 characters, leads with the highest
-// severity and says what enforcement did, so an inbox can be scanned without
-// opening anything. The message attributes (severity, rules, account,
-// region) let subscriptions filter without reading the body.
+// One renderer serves every event: a registration, a role or policy
+// change, tampering with ecsguard's own resources. A single report is the
+// case of one subject. A single publish with MessageStructure=json serves
+// every subscriber: queues and functions receive the machine-readable
+// document ("default": the finding report for a registration, a
+// [ChangeDocument] otherwise), email receives readable text, and HTTPS
+// endpoints receive an AWS Chatbot custom notification, the only shape
+// Chatbot forwards to Slack or Microsoft Teams. The subject, which SNS
+// caps below 100 characters, leads with the severity of what the event
+// brought and says what enforcement did, so an inbox can be scanned
+// without opening anything. The message attributes (severity, rules,
+// account, region, event, part) let subscriptions filter without reading
+// the body.
 //
-// An alert must not be lost for being large. A report that would exceed the
-// 256 KiB SNS message limit is shrunk, the same way every time: first the
-// policy statements leave the report's evidence, then the texts list fewer
-// findings and say how many they left out. [Render] fails only when even the
-// report without statements does not fit.
+// An alert is never lost for being large, whatever the fan-out. A message
+// that would exceed the 256 KiB SNS limit is shrunk, the same way every
+// time: first the policy statements leave the reports, then the texts list
+// fewer findings and say how many they left out. When that is not enough,
+// the subjects are split over several messages, each complete and
+// numbered, every subject in exactly one; a subject whose report alone is
+// too large gets a message of its own with its report cut and counted.
+// The same assessment always renders the same messages, byte for byte, so
+// the caller can publish each exactly once across retries.
 //
-// A role or policy change can reach many subjects at once: [RenderChange]
-// announces one IAM change in one message, naming every task definition
-// and secondary role it affects, with a report for each ([ChangeDocument]
-// is the machine-readable body) and, where the state before the change is
-// known, the findings the change brought. It shrinks the same way, listing
-// fewer findings per subject and then fewer subjects.
-//
-// The package does no I/O: publishing the [Message] is the caller's job.
+// The package does no I/O: publishing the [Message] values is the caller's
+// job.
 package alert

@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ecsguard/ecsguard/shared/alert"
+	"github.com/ecsguard/ecsguard/shared/assess"
 	"github.com/ecsguard/ecsguard/shared/iampolicy"
 	"github.com/ecsguard/ecsguard/shared/rules"
 )
@@ -50,6 +51,16 @@ var registerTrigger = rules.Trigger{
 	EventName: "RegisterTaskDefinition",
 	Actor:     "arn:aws:sts::111122223333:assumed-role/deploy-pipeline/codebuild-1234",
 }
+
+// registerEvent is the RegisterTaskDefinition call of registerTrigger.
+var registerEvent = assess.Event{
+	Kind: assess.Registration, ID: registerTrigger.EventID, Name: registerTrigger.EventName, Actor: registerTrigger.Actor,
+	Account: account, Region: region,
+}
+
+// maxBody is the package's limit on a body: 256 KiB less 1 KiB for the
+// subject and the attributes.
+const maxBody = 256<<10 - 1<<10
 
 func parse(t testing.TB, doc string) *iampolicy.Document {
 	t.Helper()
@@ -113,7 +124,7 @@ func addPolicy(t testing.TB, f *rules.Facts, arn, policy string) {
 
 type renderCase struct {
 	name   string
-	report func(t testing.TB) rules.Report
+	assess func(t testing.TB) assess.Assessment
 	golden bool
 	// shrunk: the report is too large to go out whole, so the default body
 	// holds it without its statements.
@@ -122,16 +133,27 @@ type renderCase struct {
 	email []string
 }
 
-// evaluate runs the rules on facts changed by mutate, then sets the action
-// as the guard would.
-func evaluate(mutate func(t testing.TB, f *rules.Facts), action rules.Action) func(t testing.TB) rules.Report {
-	return func(t testing.TB) rules.Report {
+// registration assesses the registration of web-api:42 with its facts
+// changed by mutate, then sets the action as the guard would.
+func registration(mutate func(t testing.TB, f *rules.Facts), action rules.Action) func(t testing.TB) assess.Assessment {
+	return func(t testing.TB) assess.Assessment {
 		f := webAPI(t)
 		mutate(t, &f)
-		r := rules.Evaluate(f)
-		r.Action = action
-		return r
+		a := assess.Assess(registerEvent, []assess.Subject{{Facts: f}})
+		a.Verdicts[0].Report.Action = action
+		return a
 	}
+}
+
+// registered is a registration whose verdict is the report r as it is.
+func registered(r rules.Report) assess.Assessment {
+	return assess.Assessment{Event: registerEvent, Verdicts: []assess.Verdict{{Report: r}}}
+}
+
+// reportOf is the one report of a registration case.
+func reportOf(tb testing.TB, f func(t testing.TB) assess.Assessment) rules.Report {
+	tb.Helper()
+	return f(tb).Verdicts[0].Report
 }
 
 var (
@@ -140,94 +162,97 @@ var (
 )
 
 var cases = []renderCase{
-	{name: "task-definition-high", golden: true, report: evaluate(func(t testing.TB, f *rules.Facts) {
+	{name: "task-definition-high", golden: true, assess: registration(func(t testing.TB, f *rules.Facts) {
 		f.TaskDefinition.TaskRoleARN = execARN
 		f.TaskDefinition.Containers[0].Environment = append(f.TaskDefinition.Containers[0].Environment,
 			rules.KeyValue{Name: "STRIPE_API_KEY", Value: "sk_live_4eC39HqLyjWDarjtT1zdp7dc"})
 	}, alertMode)},
-	{name: "incomplete-errors", golden: true, report: evaluate(func(t testing.TB, f *rules.Facts) {
+	{name: "incomplete-errors", golden: true, assess: registration(func(t testing.TB, f *rules.Facts) {
 		delete(f.Roles, execARN)
 		f.Missing = []rules.FactError{
 			{Subject: execARN, Err: errors.New("iam:GetRole: AccessDenied: not authorized to perform iam:GetRole")},
 			{Subject: "arn:aws:iam::111122223333:policy/web-api-s3", Err: errors.New("iam:GetPolicyVersion: AccessDenied")},
 		}
 	}, rules.Action{Type: rules.ActionNone, Reason: "evaluation incomplete: enforcement needs complete evidence"})},
-	{name: "incomplete-with-findings", golden: true, report: evaluate(func(t testing.TB, f *rules.Facts) {
+	{name: "incomplete-with-findings", golden: true, assess: registration(func(t testing.TB, f *rules.Facts) {
 		addPolicy(t, f, taskARN, passRoleAny)
 		f.Missing = []rules.FactError{{Subject: "arn:aws:iam::111122223333:policy/web-api-extra", Err: errors.New("iam:GetPolicyVersion: NoSuchEntity: policy does not exist")}}
 	}, rules.Action{Type: rules.ActionNone, Reason: "evaluation incomplete: enforcement needs complete evidence"})},
-	{name: "enforce-deregistered", golden: true, report: evaluate(func(t testing.TB, f *rules.Facts) {
+	{name: "enforce-deregistered", golden: true, assess: registration(func(t testing.TB, f *rules.Facts) {
 		addPolicy(t, f, taskARN, policyAdmin+"|"+adminPolicy)
 	}, rules.Action{Type: rules.ActionDeregister, Result: rules.ActionResult{Kind: rules.Deregistered}, Reason: enforceMin})},
-	{name: "dry-run", golden: true, report: evaluate(func(t testing.TB, f *rules.Facts) {
+	{name: "dry-run", golden: true, assess: registration(func(t testing.TB, f *rules.Facts) {
 		addPolicy(t, f, taskARN, passRoleAny)
 		f.Roles[taskARN].Trust = parse(t, trustNoSource)
 	}, rules.Action{Type: rules.ActionDeregister, Result: rules.ActionResult{Kind: rules.WouldDeregister}, Reason: "HIGH finding at or above ENFORCE_MIN_SEVERITY HIGH"})},
-	{name: "deregister-failed", golden: true, report: evaluate(func(t testing.TB, f *rules.Facts) {
+	{name: "deregister-failed", golden: true, assess: registration(func(t testing.TB, f *rules.Facts) {
 		addPolicy(t, f, taskARN, policyAdmin+"|"+adminPolicy)
-	}, rules.Action{Type: rules.ActionDeregister, Result: rules.ActionResult{Kind: rules.Failed, Detail: "operation error ECS: DeregisterTaskDefinition, AccessDeniedException"}, Reason: enforceMin})},
-	{name: "role-subject", golden: true, report: func(t testing.TB) rules.Report {
-		r := rules.Evaluate(rules.Facts{
-			Account: account, Region: region,
-			Trigger: rules.Trigger{EventID: "0b7e5d21-8c4f-4f7a-b0a3-5e9d1c2f6a77", EventName: "PutRolePolicy", Actor: "arn:aws:iam::111122223333:user/alice"},
-			Role:    role(t, "arn:aws:iam::111122223333:role/nightly-report-events", trustEvents, eventsPassAny),
-		})
-		r.Action = rules.Action{Type: rules.ActionNone, Reason: "role change (ENFORCE_ON_ROLE_CHANGE=false)"}
-		return r
-	}},
-	{name: "suppressed-findings", golden: true, report: evaluate(func(t testing.TB, f *rules.Facts) {
+	}, rules.Action{Type: rules.ActionDeregister, Result: rules.ActionResult{Kind: rules.Failed, Detail: "operation error ECS: DeregisterTaskDefinition, AccessDeniedException"}, Reason: enforceMin}),
+		email: []string{"Action: deregister failed: operation error ECS: DeregisterTaskDefinition, AccessDeniedException"}},
+	{name: "suppressed-findings", golden: true, assess: registration(func(t testing.TB, f *rules.Facts) {
 		addPolicy(t, f, taskARN, passRoleAny)
 		f.Roles[taskARN].Trust = parse(t, trustNoSource)
 		f.TaskDefinition.Tags = map[string]string{rules.TagExempt: "TD-009", rules.TagExemptReason: "batch launcher, reviewed in SEC-142"}
-	}, alertMode)},
-	{name: "all-suppressed", golden: true, report: evaluate(func(t testing.TB, f *rules.Facts) {
-		addPolicy(t, f, taskARN, passRoleAny)
-		f.TaskDefinition.Tags = map[string]string{rules.TagExempt: "*"}
-	}, alertMode)},
-	{name: "offline-no-trigger", report: evaluate(func(t testing.TB, f *rules.Facts) {
-		f.Trigger = rules.Trigger{}
+	}, alertMode), email: []string{"Suppressed:      1 finding suppressed by exemptions: TD-009 (batch launcher,\n                 reviewed in SEC-142)"}},
+	// A secondary role reached by a role change, the state before unknown.
+	{name: "role-subject", golden: true, assess: func(t testing.TB) assess.Assessment {
+		e := assess.Event{Kind: assess.RoleChange, ID: "0b7e5d21-8c4f-4f7a-b0a3-5e9d1c2f6a77", Name: "PutRolePolicy", Actor: "arn:aws:iam::111122223333:user/alice",
+			Account: account, Region: region, Role: "nightly-report-events", Policy: "run-tasks", Roles: []string{"nightly-report-events"}}
+		a := assess.Assess(e, []assess.Subject{{Facts: rules.Facts{Account: account, Region: region,
+			Role: role(t, "arn:aws:iam::111122223333:role/nightly-report-events", trustEvents, eventsPassAny)}}})
+		return withAction(a, rules.Action{Type: rules.ActionNone, Reason: "role change (ENFORCE_ON_ROLE_CHANGE=false)"})
+	}},
+	// The registration's notes are in the texts (the report has no room
+	// for them: its schema is SPEC §4's).
+	{name: "notes", assess: func(t testing.TB) assess.Assessment {
+		a := registration(func(t testing.TB, f *rules.Facts) { f.TaskDefinition.TaskRoleARN = execARN }, alertMode)(t)
+		a.Notes = []string{"the role index was not updated: ThrottlingException", "second\nnote"}
+		return a
+	}, email: []string{"Notes:           - the role index was not updated: ThrottlingException\n                 - second note\n"}},
+	{name: "offline-no-trigger", assess: func(t testing.TB) assess.Assessment {
+		f := webAPI(t)
 		f.TaskDefinition.TaskRoleARN = execARN
-	}, rules.Action{Type: rules.ActionNone})},
+		return assess.Assess(assess.Event{Kind: assess.Registration}, []assess.Subject{{Facts: f}})
+	}, email: []string{"Event:           none (evaluated without an event)"}},
 	// A statement that is not JSON cannot be marshalled: the alert goes out
 	// without statements rather than not at all.
-	{name: "invalid-statement", shrunk: true, report: func(t testing.TB) rules.Report {
-		r := evaluate(func(t testing.TB, f *rules.Facts) { addPolicy(t, f, taskARN, passRoleAny) }, alertMode)(t)
+	{name: "invalid-statement", shrunk: true, assess: func(t testing.TB) assess.Assessment {
+		r := reportOf(t, registration(func(t testing.TB, f *rules.Facts) { addPolicy(t, f, taskARN, passRoleAny) }, alertMode))
 		r.Findings[0].Evidence[0].Statement = json.RawMessage(`{"Effect":`)
-		return r
+		return registered(r)
 	}, email: []string{"Policy statements were left out"}},
-	{name: "no-subject", report: func(t testing.TB) rules.Report { return rules.Evaluate(rules.Facts{}) }},
-	{name: "zero-report", report: func(t testing.TB) rules.Report { return rules.Report{} }},
-	{name: "long-family-and-title", report: func(t testing.TB) rules.Report {
-		r := evaluate(func(t testing.TB, f *rules.Facts) { f.TaskDefinition.TaskRoleARN = execARN },
-			rules.Action{Type: rules.ActionDeregister, Result: rules.ActionResult{Kind: rules.WouldDeregister}})(t)
+	{name: "no-subject", assess: func(t testing.TB) assess.Assessment { return registered(rules.Evaluate(rules.Facts{})) }},
+	{name: "zero-report", assess: func(t testing.TB) assess.Assessment { return registered(rules.Report{}) }},
+	{name: "long-family-and-title", assess: func(t testing.TB) assess.Assessment {
+		r := reportOf(t, registration(func(t testing.TB, f *rules.Facts) { f.TaskDefinition.TaskRoleARN = execARN },
+			rules.Action{Type: rules.ActionDeregister, Result: rules.ActionResult{Kind: rules.WouldDeregister}}))
 		r.Subject.ARN = "arn:aws:ecs:us-east-1:111122223333:task-definition/" + strings.Repeat("very-long-family-name-", 11) + "end:1234567"
 		r.Findings[0].Title = strings.Repeat("a title that goes on and on ", 12)
 		r.Findings = append(r.Findings, r.Findings[0], r.Findings[0])
-		return r
+		return registered(r)
 	}},
-	{name: "long-multibyte-title", report: func(t testing.TB) rules.Report {
-		r := evaluate(func(t testing.TB, f *rules.Facts) { f.TaskDefinition.TaskRoleARN = execARN }, alertMode)(t)
+	{name: "long-multibyte-title", assess: func(t testing.TB) assess.Assessment {
+		r := reportOf(t, registration(func(t testing.TB, f *rules.Facts) { f.TaskDefinition.TaskRoleARN = execARN }, alertMode))
 		r.Findings[0].Title = strings.Repeat("rôle partagé 役割 ", 20)
-		return r
+		return registered(r)
 	}},
-	{name: "control-characters", report: func(t testing.TB) rules.Report {
-		r := evaluate(func(t testing.TB, f *rules.Facts) { f.TaskDefinition.TaskRoleARN = execARN }, alertMode)(t)
+	{name: "control-characters", assess: func(t testing.TB) assess.Assessment {
+		r := reportOf(t, registration(func(t testing.TB, f *rules.Facts) { f.TaskDefinition.TaskRoleARN = execARN }, alertMode))
 		r.Findings[0].Title = "line one\nline two\r\tand\x00 a \u2028 separator"
 		r.Subject.ARN = "arn:aws:ecs:us-east-1:111122223333:task-definition/web\n-api:42"
-		return r
+		return registered(r)
 	}},
-	{name: "long-role-name", report: func(t testing.TB) rules.Report {
+	{name: "long-role-name", assess: func(t testing.TB) assess.Assessment {
 		name := strings.Repeat("r", 64)
-		r := rules.Evaluate(rules.Facts{Account: account, Region: region,
-			Role: role(t, "arn:aws:iam::111122223333:role/a/deep/path/"+name, trustEvents, eventsPassAny)})
-		return r
+		return registered(rules.Evaluate(rules.Facts{Account: account, Region: region,
+			Role: role(t, "arn:aws:iam::111122223333:role/a/deep/path/"+name, trustEvents, eventsPassAny)}))
 	}},
 	// Without its statements the report fits whole, with them it does not.
-	{name: "huge-statements", shrunk: true, report: func(t testing.TB) rules.Report { return huge(300, 2048) },
+	{name: "huge-statements", shrunk: true, assess: func(t testing.TB) assess.Assessment { return registered(huge(300, 2048)) },
 		email: []string{"FINDINGS (257)", "Policy statements were left out"}},
 	// The report without statements fits, but not with the email listing
 	// every finding as well.
-	{name: "huge-many-findings", shrunk: true, report: func(t testing.TB) rules.Report { return huge(700, 16) },
+	{name: "huge-many-findings", shrunk: true, assess: func(t testing.TB) assess.Assessment { return registered(huge(700, 16)) },
 		email: []string{"FINDINGS (600)", "… 500 more findings not listed", "Policy statements were left out"}},
 }
 
@@ -252,38 +277,144 @@ func huge(n, size int) rules.Report {
 	return r
 }
 
-func TestRenderTooLarge(t *testing.T) {
-	t.Parallel()
-	// Without its statements the report alone is about 800 KB.
-	_, err := alert.Render(huge(3000, 16))
-	if !errors.Is(err, alert.ErrTooLarge) {
-		t.Fatalf("Render(3000 findings) error = %v, want ErrTooLarge", err)
-	}
-}
-
 func TestRender(t *testing.T) {
 	t.Parallel()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			in := tc.report(t)
-			msg, err := alert.Render(in)
+			a := tc.assess(t)
+			keep := cloneAssessment(t, a)
+			msgs, err := alert.Render(a)
 			if err != nil {
 				t.Fatalf("Render: %v", err)
 			}
+			if len(msgs) != 1 {
+				t.Fatalf("Render gave %d messages, want 1", len(msgs))
+			}
+			if !reflect.DeepEqual(a, keep) {
+				t.Error("Render changed its input")
+			}
+			msg := msgs[0]
 			t.Logf("subject %q, body %d bytes", msg.Subject, len(msg.Body))
-			parts := checkMessage(t, msg)
-			checkDefault(t, parts.Default, in, tc.shrunk)
+			var parts bodyParts
+			if a.Event.Kind == assess.Registration {
+				parts = checkMessage(t, msg)
+				want := a.Verdicts[0].Report
+				want.Notes = a.Notes // a registration's report carries the event's notes
+				checkDefault(t, parts.Default, want, tc.shrunk)
+			} else {
+				parts = checkMessage(t, msg, "event")
+				checkChangeDocument(t, parts.Default, a, a.Alerting(), tc.shrunk)
+			}
 			for _, want := range tc.email {
-				if !strings.Contains(parts.Email, want) {
+				if !strings.Contains(parts.Email, want) && !strings.Contains(flat(parts.Email), want) {
 					t.Errorf("email lacks %q", want)
 				}
 			}
+			for _, note := range a.Notes {
+				if !strings.Contains(parts.HTTPS, strings.ReplaceAll(note, "\n", " ")) {
+					t.Errorf("chat notification lacks the note %q", note)
+				}
+			}
+			checkDeterministic(t, a, msgs)
 			if tc.golden {
 				checkGolden(t, tc.name, msg, parts)
 			}
 		})
 	}
+}
+
+// checkDeterministic renders a again and wants the same messages, byte for
+// byte.
+func checkDeterministic(t *testing.T, a assess.Assessment, msgs []alert.Message) {
+	t.Helper()
+	again, err := alert.Render(a)
+	if err != nil || !reflect.DeepEqual(again, msgs) {
+		t.Errorf("a second Render differs (err %v)", err)
+	}
+}
+
+// cloneAssessment deep-copies a through JSON, statements included.
+func cloneAssessment(t testing.TB, a assess.Assessment) assess.Assessment {
+	t.Helper()
+	b, err := json.Marshal(a)
+	if err != nil {
+		// A statement that is not JSON: copy by value, which is enough
+		// for a test that changes no statement.
+		return a
+	}
+	var out assess.Assessment
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Nothing to say, nothing rendered: every finding suppressed, or no
+// verdict at all.
+func TestRenderNothingToAlert(t *testing.T) {
+	t.Parallel()
+	suppressed := registration(func(t testing.TB, f *rules.Facts) {
+		addPolicy(t, f, taskARN, passRoleAny)
+		f.TaskDefinition.Tags = map[string]string{rules.TagExempt: "*"}
+	}, alertMode)(t)
+	for name, a := range map[string]assess.Assessment{"all-suppressed": suppressed, "no-verdict": {Event: registerEvent}} {
+		msgs, err := alert.Render(a)
+		if msgs != nil || err != nil {
+			t.Errorf("%s: Render = %d messages, %v; want nil, nil", name, len(msgs), err)
+		}
+	}
+}
+
+// A report too large for a message even without its statements is still
+// announced: its document lists the first findings and counts them all.
+func TestRenderSummarisesTooLargeReport(t *testing.T) {
+	t.Parallel()
+	r := huge(3000, 16) // about 800 KB without statements
+	a := registered(r)
+	msgs, err := alert.Render(a)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("Render(3000 findings) = %d messages, %v; want 1", len(msgs), err)
+	}
+	p := checkMessage(t, msgs[0])
+	doc := decodeDocument(t, p.Default)
+	if len(doc.Reports) != 1 || doc.Reports[0].Subject != r.Subject || doc.Part != 1 || doc.Parts != 1 {
+		t.Fatalf("document = %d reports, part %d/%d", len(doc.Reports), doc.Part, doc.Parts)
+	}
+	sum, ok := doc.Summaries[tdARN]
+	if !ok {
+		t.Fatalf("no summary for %s: %v", tdARN, doc.Summaries)
+	}
+	open := 0
+	for _, n := range sum.Open {
+		open += n
+	}
+	if sum.Findings != 3000 || sum.Suppressed != 429 || open != 3000-429 || sum.ListedFindings != len(doc.Reports[0].Findings) ||
+		sum.ListedFindings == 0 || sum.ListedFindings == 3000 {
+		t.Errorf("summary = %+v, report lists %d findings", sum, len(doc.Reports[0].Findings))
+	}
+	if !reflect.DeepEqual(doc.Reports[0].Findings, withoutStatements(r).Findings[:sum.ListedFindings]) {
+		t.Error("the summarised report does not list the report's first findings")
+	}
+	for _, want := range []string{"Report:          too large for one SNS message", "FINDINGS (2571)", "more findings not listed: the report is too large"} {
+		if !strings.Contains(p.Email, want) {
+			t.Errorf("email lacks %q", want)
+		}
+	}
+	checkDeterministic(t, a, msgs)
+}
+
+// withoutStatements copies r without its policy statements.
+func withoutStatements(r rules.Report) rules.Report {
+	r.Findings = slices.Clone(r.Findings)
+	for i := range r.Findings {
+		ev := slices.Clone(r.Findings[i].Evidence)
+		for j := range ev {
+			ev[j].Statement = nil
+		}
+		r.Findings[i].Evidence = ev
+	}
+	return r
 }
 
 type bodyParts struct{ Default, Email, HTTPS string }
@@ -307,8 +438,8 @@ func checkMessage(t *testing.T, msg alert.Message, extra ...string) bodyParts {
 			t.Errorf("attribute %q is empty", k)
 		}
 	}
-	if n := len(msg.Body); n >= 256<<10 {
-		t.Errorf("body is %d bytes, want under 256 KiB", n)
+	if n := len(msg.Body); n >= maxBody {
+		t.Errorf("body is %d bytes, want under 255 KiB", n)
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(msg.Body), &raw); err != nil {
@@ -349,7 +480,9 @@ func checkMessage(t *testing.T, msg alert.Message, extra ...string) bodyParts {
 func checkDefault(t *testing.T, def string, in rules.Report, shrunk bool) {
 	t.Helper()
 	var got rules.Report
-	if err := json.Unmarshal([]byte(def), &got); err != nil {
+	dec := json.NewDecoder(strings.NewReader(def))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&got); err != nil {
 		t.Fatalf("default is not a report: %v", err)
 	}
 	want := in
@@ -443,19 +576,31 @@ func TestRenderSubject(t *testing.T) {
 		{"long-multibyte-title", "[HIGH] ecsguard: web-api:42 rôle partagé 役割 rôle partagé 役割 rôle partagé 役割 r…"},
 		{"long-role-name", "[HIGH] ecsguard: rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr… events role can pass any role or… (+1 more)"},
 		{"control-characters", "[HIGH] ecsguard: web -api:42 line one line two and a separator"},
-		{"no-subject", "[INCOMPLETE] ecsguard: unknown subject could not be fully evaluated"},
+		// The incomplete-evaluation finding is HIGH: the headline says so.
+		{"no-subject", "[HIGH] ecsguard: unknown subject could not be fully evaluated"},
 		{"offline-no-trigger", "[HIGH] ecsguard: web-api:42 task role and execution role are the same role"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			msg, err := alert.Render(caseReport(t, tc.name))
-			if err != nil {
-				t.Fatal(err)
+			msgs, err := alert.Render(caseAssessment(t, tc.name))
+			if err != nil || len(msgs) != 1 {
+				t.Fatalf("Render = %d messages, %v", len(msgs), err)
 			}
-			if msg.Subject != tc.want {
-				t.Errorf("Subject = %q, want %q", msg.Subject, tc.want)
+			if msgs[0].Subject != tc.want {
+				t.Errorf("Subject = %q, want %q", msgs[0].Subject, tc.want)
 			}
 		})
 	}
+}
+
+func caseAssessment(tb testing.TB, name string) assess.Assessment {
+	tb.Helper()
+	for _, tc := range cases {
+		if tc.name == name {
+			return tc.assess(tb)
+		}
+	}
+	tb.Fatalf("no case %q", name)
+	return assess.Assessment{}
 }

@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -64,6 +65,29 @@ func TestOneLine(t *testing.T) {
 	for _, tc := range tests {
 		if got := oneLine(tc.in); got != tc.want {
 			t.Errorf("oneLine(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// writeString and escLen agree with encoding/json on every kind of byte.
+func TestWriteString(t *testing.T) {
+	t.Parallel()
+	tests := []string{
+		"", "plain", `quote " and \ backslash`, "line\nbreak\r\ttab\b\f", "\x00\x01\x1f\x7f",
+		"<html> & more", "rôle 役割", "sep \u2028 \u2029", "bad \xff\xfe byte", "cut \xe5\xbd", "emoji 🚨",
+	}
+	for _, s := range tests {
+		want, err := marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		writeString(&b, s)
+		if b.String() != string(want) {
+			t.Errorf("writeString(%q) = %s, want %s", s, b.String(), want)
+		}
+		if n := escLen(s); n != len(want) {
+			t.Errorf("escLen(%q) = %d, want %d", s, n, len(want))
 		}
 	}
 }
