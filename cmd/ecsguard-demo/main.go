@@ -26,6 +26,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -33,6 +34,7 @@ import (
 	"github.com/ecsguard/ecsguard/shared/alert"
 	"github.com/ecsguard/ecsguard/shared/emulator"
 	"github.com/ecsguard/ecsguard/shared/guard"
+	"github.com/ecsguard/ecsguard/shared/ledger"
 	"github.com/ecsguard/ecsguard/shared/rules"
 )
 
@@ -118,11 +120,19 @@ func run(ctx context.Context, w io.Writer, venv, rie string, logs bool) error {
 			registers = append(registers, f)
 		}
 	}
-	if err := d.phase(ctx, "alert mode (MODE=alert): findings are alerted, nothing is changed", all, "MODE=alert"); err != nil {
+	// Each pass is its own deployment, with its own event ledger: the
+	// enforce pass sees the same events as new.
+	if err := d.phase(ctx, "alert mode (MODE=alert): findings are alerted, nothing is changed", all, "MODE=alert", "IDEMPOTENCY_TABLE="+d.sample.LedgerTable); err != nil {
 		return err
 	}
-	if err := d.phase(ctx, "enforce mode (MODE=enforce, ENFORCE_MIN_SEVERITY=HIGH): noncompliant revisions are deregistered", registers,
-		"MODE=enforce", "ENFORCE_MIN_SEVERITY=HIGH"); err != nil {
+	enforceLedger := d.sample.LedgerTable + "-enforce"
+	if err := ledger.CreateTable(ctx, dynamodb.NewFromConfig(d.cfg), enforceLedger); err != nil {
+		return err
+	}
+	// The last event is delivered twice, as EventBridge may: the second
+	// delivery does nothing again.
+	if err := d.phase(ctx, "enforce mode (MODE=enforce, ENFORCE_MIN_SEVERITY=HIGH): noncompliant revisions are deregistered, each once", append(registers, registers[0]),
+		"MODE=enforce", "ENFORCE_MIN_SEVERITY=HIGH", "IDEMPOTENCY_TABLE="+enforceLedger); err != nil {
 		return err
 	}
 	if err := d.roleChanges(ctx, []string{
@@ -278,7 +288,7 @@ func (d *demo) phase(ctx context.Context, title string, events []string, env ...
 // alerts.
 func (d *demo) roleChanges(ctx context.Context, events []string) error {
 	fmt.Fprintf(d.w, "\n== onrolechange, alert mode: each IAM change is made in the account, then its event is delivered\n\n")
-	fn, err := d.start(ctx, "onrolechange", "MODE=alert")
+	fn, err := d.start(ctx, "onrolechange", "MODE=alert", "IDEMPOTENCY_TABLE="+d.sample.LedgerTable)
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ func TestDemo(t *testing.T) {
 	}
 	text := out.String()
 	lines := strings.Split(strings.TrimSpace(text), "\n")
-	const want = `{"events":22,"roleChanges":4,"findings":13,"alerts":11,"deregistered":3}`
+	const want = `{"events":26,"roleChanges":4,"findings":13,"alerts":11,"deregistered":3}`
 	if got := lines[len(lines)-1]; got != want {
 		t.Errorf("summary = %s, want %s\n%s", got, want, text)
 	}

@@ -80,7 +80,8 @@ func start(t testing.TB, extraEnv ...string) *function {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env = append(env, "TOPIC_ARN="+sample.TopicARN, "ECSGUARD_ROLE_ARNS="+sample.Roles["ecsguard-onregister"])
+	env = append(env, "TOPIC_ARN="+sample.TopicARN, "IDEMPOTENCY_TABLE="+sample.LedgerTable, "WATCHED_ACCOUNTS="+sample.Account,
+		"ECSGUARD_ROLE_ARNS="+sample.Roles["ecsguard-onregister"])
 	env = append(env, extraEnv...)
 	rie, err := emulator.StartRIE(ctx, emulator.DefaultRIE(), bootstrap, env)
 	if err != nil {

@@ -59,7 +59,8 @@ func TestBootstrapUnderRIE(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env = append(env, "TOPIC_ARN="+sample.TopicARN, "INDEX_TABLE="+sample.IndexTable, "ECSGUARD_ROLE_ARNS="+sample.Roles["ecsguard-onrolechange"])
+	env = append(env, "TOPIC_ARN="+sample.TopicARN, "INDEX_TABLE="+sample.IndexTable, "IDEMPOTENCY_TABLE="+sample.LedgerTable,
+		"WATCHED_ACCOUNTS="+sample.Account, "ECSGUARD_ROLE_ARNS="+sample.Roles["ecsguard-onrolechange"])
 	fn, err := emulator.StartRIE(ctx, emulator.DefaultRIE(), bootstrap, env)
 	if err != nil {
 		t.Fatal(err)

@@ -50,24 +50,54 @@ type Roles map[string]*rules.Role
 // TaskDefinitionFactsWith is [Loader.TaskDefinitionFacts] taking the roles
 // it needs from known, and adding to it those it reads.
 func (l *Loader) TaskDefinitionFactsWith(ctx context.Context, arn string, known Roles) (rules.Facts, error) {
-	f := rules.Facts{Roles: map[string]*rules.Role{}}
-	f.Account, f.Region = accountRegion(arn)
+	d, err := l.Describe(ctx, arn)
+	if err != nil {
+		return rules.Facts{}, err
+	}
+	return l.FactsOf(ctx, d, known)
+}
+
+// Described is a task definition as DescribeTaskDefinition returned it, or
+// the error that kept it from being read for good.
+type Described struct {
+	ARN            string
+	TaskDefinition *rules.TaskDefinition // nil when it could not be read
+	Err            error                 // the permanent error, when it could not be
+}
+
+// Describe reads a task definition with its tags. A permanent failure
+// (access denied, no such revision) is in Described.Err; a transient one
+// is returned. It is safe to call concurrently.
+func (l *Loader) Describe(ctx context.Context, arn string) (Described, error) {
 	out, err := l.ecs.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
 		TaskDefinition: aws.String(arn),
 		Include:        []ecstypes.TaskDefinitionField{ecstypes.TaskDefinitionFieldTags},
 	}, InRegionOf(arn))
 	if err != nil {
 		if !Permanent(err) {
-			return f, fmt.Errorf("task definition %s: %w", arn, err)
+			return Described{}, fmt.Errorf("task definition %s: %w", arn, err)
 		}
-		f.TaskDefinition = &rules.TaskDefinition{ARN: arn}
-		f.Missing = append(f.Missing, rules.FactError{Subject: arn, Err: err})
-		return f, nil
+		return Described{ARN: arn, Err: err}, nil
 	}
 	td := taskDefinition(out.TaskDefinition, out.Tags)
 	if td.ARN == "" {
 		td.ARN = arn
 	}
+	return Described{ARN: arn, TaskDefinition: td}, nil
+}
+
+// FactsOf loads the roles of a described task definition, taking those it
+// can from known and adding to it those it reads.
+func (l *Loader) FactsOf(ctx context.Context, d Described, known Roles) (rules.Facts, error) {
+	arn := d.ARN
+	f := rules.Facts{Roles: map[string]*rules.Role{}}
+	f.Account, f.Region = accountRegion(arn)
+	if d.TaskDefinition == nil {
+		f.TaskDefinition = &rules.TaskDefinition{ARN: arn}
+		f.Missing = append(f.Missing, rules.FactError{Subject: arn, Err: d.Err})
+		return f, nil
+	}
+	td := d.TaskDefinition
 	f.TaskDefinition = td
 	// The task definition's roles are those of its own account (the ARN
 	// described, which names it even when the event gave a family).

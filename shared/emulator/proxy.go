@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -42,10 +43,12 @@ type FaultProxy struct {
 	mu     sync.Mutex
 	faults map[string]*fault
 	calls  map[string]int
+	ops    []string // every operation, in the order it reached the proxy
 }
 
 type fault struct {
 	kind Fault
+	skip int // calls to let through first
 	left int // <0: every call
 }
 
@@ -84,6 +87,23 @@ func (p *FaultProxy) Fail(op string, n int, kind Fault) {
 	p.faults[op] = &fault{kind: kind, left: n}
 }
 
+// FailAfter lets the next skip calls of op through, then fails the n
+// after them (n < 0: every one until [FaultProxy.Reset]) with kind: the
+// second of several deregistrations, say.
+func (p *FaultProxy) FailAfter(op string, skip, n int, kind Fault) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.faults[op] = &fault{kind: kind, skip: skip, left: n}
+}
+
+// Ops returns every operation that reached the proxy so far, in order,
+// failed ones and retries included.
+func (p *FaultProxy) Ops() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.ops)
+}
+
 // Reset removes every fault; the counts of calls stay.
 func (p *FaultProxy) Reset() {
 	p.mu.Lock()
@@ -103,9 +123,14 @@ func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op, query := operation(r)
 	p.mu.Lock()
 	p.calls[op]++
+	p.ops = append(p.ops, op)
 	f := p.faults[op]
 	var kind Fault
-	if f != nil && f.left != 0 {
+	switch {
+	case f == nil:
+	case f.skip > 0:
+		f.skip--
+	case f.left != 0:
 		kind = f.kind
 		if f.left > 0 {
 			f.left--

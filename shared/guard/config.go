@@ -44,9 +44,42 @@ type Config struct {
 	// deployment that takes other regions' events forwarded sweeps them
 	// too.
 	Regions []string
+	// LedgerTable is the DynamoDB table of event records
+	// (IDEMPOTENCY_TABLE): with it, a duplicate or retried event neither
+	// deregisters nor alerts twice. Without it, effects happen at least
+	// once.
+	LedgerTable string
+	// WatchedAccounts are the accounts whose events the deployment handles
+	// (WATCHED_ACCOUNTS, comma-separated); events of others are dropped.
+	// Empty: every account.
+	WatchedAccounts []string
+	// ExemptionApprovers, when set, are the principals (ARNs, '*' allowed)
+	// whose exemption tags count (EXEMPTION_APPROVERS, comma-separated).
+	ExemptionApprovers []string
+	// KeyARN, RuleNames and AlarmTopicARN are ecsguard's own KMS key,
+	// EventBridge rules and alarm topic (ECSGUARD_KEY_ARN,
+	// ECSGUARD_RULE_NAMES, ALARM_TOPIC_ARN): a change to them, as to its
+	// roles and findings topic, is alerted as tampering.
+	KeyARN        string
+	RuleNames     []string
+	AlarmTopicARN string
 }
 
-var regionName = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$`)
+var (
+	regionName = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$`)
+	accountID  = regexp.MustCompile(`^\d{12}$`)
+)
+
+// list splits a comma-separated setting, dropping blanks and repeats.
+func list(v string) []string {
+	var out []string
+	for _, x := range strings.Split(v, ",") {
+		if x = strings.TrimSpace(x); x != "" && !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
 
 // ConfigFromEnv reads the settings through getenv (os.Getenv in main, a map
 // in tests) and says which one is wrong.
@@ -89,6 +122,22 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	c.IndexTable = strings.TrimSpace(getenv("INDEX_TABLE"))
+	c.LedgerTable = strings.TrimSpace(getenv("IDEMPOTENCY_TABLE"))
+	c.KeyARN = strings.TrimSpace(getenv("ECSGUARD_KEY_ARN"))
+	c.AlarmTopicARN = strings.TrimSpace(getenv("ALARM_TOPIC_ARN"))
+	c.RuleNames = list(getenv("ECSGUARD_RULE_NAMES"))
+	c.ExemptionApprovers = list(getenv("EXEMPTION_APPROVERS"))
+	for _, a := range c.ExemptionApprovers {
+		if !strings.HasPrefix(a, "arn:") {
+			errs = append(errs, fmt.Errorf("EXEMPTION_APPROVERS: %q is not a principal ARN", a))
+		}
+	}
+	for _, a := range list(getenv("WATCHED_ACCOUNTS")) {
+		if !accountID.MatchString(a) {
+			errs = append(errs, fmt.Errorf("WATCHED_ACCOUNTS: %q is not an account id", a))
+		}
+		c.WatchedAccounts = append(c.WatchedAccounts, a)
+	}
 	for _, r := range strings.Split(getenv("REGIONS"), ",") {
 		switch r = strings.TrimSpace(r); {
 		case r == "" || slices.Contains(c.Regions, r):

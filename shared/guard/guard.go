@@ -4,16 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/ecsguard/ecsguard/shared/awsfacts"
+	"github.com/ecsguard/ecsguard/shared/ledger"
 	"github.com/ecsguard/ecsguard/shared/roleuse"
-	"github.com/ecsguard/ecsguard/shared/rules"
-	"github.com/ecsguard/ecsguard/shared/trail"
 )
 
 // Handler runs the guardrail. Build it once per process (main does) so that
@@ -27,8 +25,8 @@ type Handler struct {
 	// Calls, when set, counts the AWS calls of each invocation.
 	Calls *awsfacts.Calls
 	// Index, when set, records each evaluated revision's roles (onregister)
-	// and answers which revisions use a role (onrolechange); without it,
-	// onrolechange falls back to Scan.
+	// and answers which revisions use a role (onrolechange); without it, or
+	// when it cannot be read, onrolechange falls back to Scan.
 	Index *roleuse.Index
 	Scan  *roleuse.Scan
 	// Uses, when set, finds what references a changed role besides task
@@ -36,124 +34,66 @@ type Handler struct {
 	// targets, instance profiles. Without it, secondary roles are known by
 	// trust and name only.
 	Uses *awsfacts.UseFinder
+	// Ledger keeps one record per event, so that a duplicate or a retry
+	// neither deregisters nor alerts twice.
+	Ledger *ledger.Ledger
 }
 
 // OnRegister handles an EventBridge event for an ECS RegisterTaskDefinition
-// call: it evaluates the new revision and its roles, alerts, and in enforce
-// mode deregisters it. It takes the raw event so that a malformed one is
-// dropped with a message naming it rather than failing in the decoder.
+// call: it evaluates the new revision and its roles, deregisters it in
+// enforce mode, and alerts. It takes the raw event so that a malformed one
+// is dropped with a message naming it rather than failing in the decoder.
 func (h *Handler) OnRegister(ctx context.Context, event json.RawMessage) (Outcome, error) {
+	r := h.handle(ctx, event, onRegister)
+	return r.outcome(), r.err
+}
+
+// OnRoleChange handles an EventBridge event for an IAM role or policy
+// change, or for a change to ecsguard's own topic, key or rules: it
+// re-evaluates the task definitions and secondary ECS roles the change
+// reaches and publishes one alert for the change (split in parts when it
+// is large). It deregisters only with ENFORCE_ON_ROLE_CHANGE=true.
+func (h *Handler) OnRoleChange(ctx context.Context, event []byte) (ChangeOutcome, error) {
+	r := h.handle(ctx, event, onRoleChange)
+	return r.changeOutcome(), r.err
+}
+
+// handle runs the pipeline, timing and counting it, and logs one line.
+func (h *Handler) handle(ctx context.Context, event []byte, fn function) *run {
 	start := time.Now()
 	var calls0 int64
 	if h.Calls != nil {
 		calls0 = h.Calls.Total()
 	}
-	out, err := h.onRegister(ctx, event)
+	r := &run{}
+	r.err = h.pipeline(ctx, event, fn, r)
 	if h.Calls != nil {
-		out.Calls = h.Calls.Total() - calls0
+		r.calls = h.Calls.Total() - calls0
 	}
-	h.logOutcome(out, err, time.Since(start))
-	return out, err
+	h.log(r, time.Since(start))
+	return r
 }
 
-func (h *Handler) onRegister(ctx context.Context, event json.RawMessage) (Outcome, error) {
-	ch, err := trail.ParseJSON(event)
-	out := Outcome{EventID: ch.EventID, EventName: ch.EventName}
-	if err != nil {
-		out.Result, out.Reason = ResultDropped, err.Error()
-		return out, nil
-	}
-	if ch.EventName != "RegisterTaskDefinition" || ch.TaskDefinitionARN == "" {
-		out.Result, out.Reason = ResultDropped, "event "+ch.EventID+": not a RegisterTaskDefinition event ("+ch.Source+" "+ch.EventName+")"
-		return out, nil
-	}
-	out.Subject = ch.TaskDefinitionARN
-	if h.causedByItself(ch) {
-		out.Result, out.Reason = ResultIgnored, "caused by ecsguard's own role "+ch.Actor
-		return out, nil
-	}
-
-	facts, err := h.Facts.TaskDefinitionFacts(ctx, ch.TaskDefinitionARN)
-	if err != nil {
-		out.Result, out.Reason = ResultFailed, err.Error()
-		return out, &RetryableError{Stage: "load facts", Err: err}
-	}
-	// Index the revision before anything is published, so a failure to do
-	// so is retried with the whole event rather than leaving onrolechange
-	// blind to it.
-	if h.Index != nil && facts.TaskDefinition.Status == "ACTIVE" {
-		if err := h.Index.Record(ctx, facts.TaskDefinition); err != nil {
-			out.Result, out.Reason = ResultFailed, err.Error()
-			return out, &RetryableError{Stage: "index", Err: err}
-		}
-	}
-	facts.Trigger = rules.Trigger{EventID: ch.EventID, EventName: ch.EventName, Actor: ch.Actor}
-	if facts.Account == "" {
-		facts.Account = ch.Account
-	}
-	if facts.Region == "" {
-		facts.Region = ch.Region
-	}
-	report := rules.Evaluate(facts)
-	report.Action, err = h.enforce(ctx, report, h.Config.Mode == ModeEnforce)
-	if err != nil {
-		out.Result, out.Reason = ResultFailed, err.Error()
-		return out, &RetryableError{Stage: "deregister", Err: err}
-	}
-	return h.alert(ctx, out, report)
-}
-
-func (h *Handler) causedByItself(ch trail.Change) bool {
-	return slices.ContainsFunc(h.Config.OwnRoleARNs, ch.CausedBy)
-}
-
-// alert publishes the report when it has something to say (an unsuppressed
-// finding, an incomplete evaluation, or an action) and fills the outcome.
-func (h *Handler) alert(ctx context.Context, out Outcome, r rules.Report) (Outcome, error) {
-	out.Result = ResultEvaluated
-	out.Subject = r.Subject.ARN
-	out.Complete = r.Complete
-	out.Action = r.Action
-	for _, f := range r.Findings {
-		if !f.Suppressed {
-			out.Findings++
-			if !slices.Contains(out.Rules, f.Rule) {
-				out.Rules = append(out.Rules, f.Rule)
-			}
-		}
-	}
-	if s := r.Highest(); s > 0 {
-		out.Highest = s.String()
-	}
-	if out.Findings == 0 && r.Complete && r.Action.Type != rules.ActionDeregister {
-		return out, nil
-	}
-	id, err := h.publish(ctx, r)
-	if err != nil {
-		out.Result, out.Reason = ResultFailed, err.Error()
-		return out, &RetryableError{Stage: "publish alert", Err: err}
-	}
-	out.Alerted, out.MessageID = true, id
-	return out, nil
-}
-
-func (h *Handler) logOutcome(out Outcome, err error, took time.Duration) {
+func (h *Handler) log(r *run, took time.Duration) {
 	if h.Log == nil {
 		return
 	}
+	c := r.a.Count()
 	attrs := []any{
-		"eventId", out.EventID, "eventName", out.EventName, "subject", out.Subject,
-		"result", out.Result, "findings", out.Findings, "highest", out.Highest,
-		"rules", out.Rules, "complete", out.Complete, "alerted", out.Alerted,
-		"action", out.Action.Type, "actionResult", out.Action.Result,
-		"awsCalls", out.Calls, "ms", took.Milliseconds(),
+		"eventId", r.ch.EventID, "eventName", r.ch.EventName, "kind", r.a.Event.Kind.String(), "result", r.result,
+		"subjects", r.subjectARNs(), "findings", c.Open, "new", c.New, "suppressed", c.Suppressed, "incomplete", c.Incomplete,
+		"deregistered", r.deregistered(), "alerted", r.alerted, "messages", len(r.messageIDs), "notes", r.a.Notes,
+		"awsCalls", r.calls, "ms", took.Milliseconds(),
+	}
+	if s := r.suppressedDetail(); len(s) > 0 {
+		attrs = append(attrs, "suppressedFindings", s)
 	}
 	switch {
-	case err != nil:
-		h.Log.Error("invocation failed, EventBridge will retry", append(attrs, "error", err.Error())...)
-	case out.Result == ResultDropped:
-		h.Log.Warn("event dropped", append(attrs, "reason", out.Reason)...)
+	case r.err != nil:
+		h.Log.Error("invocation failed, EventBridge will retry", append(attrs, "error", r.err.Error())...)
+	case r.result == ResultDropped:
+		h.Log.Warn("event dropped", append(attrs, "reason", r.reason)...)
 	default:
-		h.Log.Info("event handled", append(attrs, "reason", out.Reason)...)
+		h.Log.Info("event handled", append(attrs, "reason", r.reason)...)
 	}
 }

@@ -78,7 +78,7 @@ func setup(t testing.TB, mode string, dryRun bool) *env {
 	h := guard.New(guard.Config{
 		TopicARN: sample.TopicARN, Mode: mode, DryRun: dryRun, EnforceMinSeverity: rules.High,
 		OwnRoleARNs: []string{fmt.Sprintf("arn:aws:iam::%s:role/ecsguard-onregister", sample.Account)},
-		IndexTable:  sample.IndexTable,
+		IndexTable:  sample.IndexTable, LedgerTable: sample.LedgerTable,
 	}, pcfg, slog.New(slog.NewJSONHandler(testWriter{t}, nil)))
 	return &env{t: t, sample: sample, handler: h, cfg: cfg, pcfg: pcfg, proxy: proxy}
 }
@@ -179,6 +179,9 @@ var expectations = map[string]struct {
 	"iam-tagrole-exempt-task-role.json":                      {guard.ResultDropped, nil},
 	"iam-untagrole-task-role.json":                           {guard.ResultDropped, nil},
 	"iam-attachrolepolicy-errorcode.json":                    {guard.ResultDropped, nil},
+	"aws-sns-settopicattributes-ecsguard-topic.json":         {guard.ResultDropped, nil},
+	"aws-kms-disablekey-ecsguard-key.json":                   {guard.ResultDropped, nil},
+	"aws-events-disablerule-ecsguard-rule.json":              {guard.ResultDropped, nil},
 }
 
 func TestOnRegisterEveryEvent(t *testing.T) {

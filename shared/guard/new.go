@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/ecsguard/ecsguard/shared/awsfacts"
+	"github.com/ecsguard/ecsguard/shared/ledger"
 	"github.com/ecsguard/ecsguard/shared/roleuse"
 )
 
@@ -30,8 +31,12 @@ func New(c Config, cfg aws.Config, log *slog.Logger) *Handler {
 		Scan:   &roleuse.Scan{ECS: ecsClient, Regions: c.Regions},
 		Uses:   awsfacts.NewUseFinder(cfg),
 	}
+	db := dynamodb.NewFromConfig(cfg)
 	if c.IndexTable != "" {
-		h.Index = &roleuse.Index{DB: dynamodb.NewFromConfig(cfg), Table: c.IndexTable}
+		h.Index = &roleuse.Index{DB: db, Table: c.IndexTable}
+	}
+	if c.LedgerTable != "" {
+		h.Ledger = &ledger.Ledger{DB: db, Table: c.LedgerTable}
 	}
 	return h
 }

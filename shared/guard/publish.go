@@ -2,27 +2,50 @@ package guard
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/ecsguard/ecsguard/shared/alert"
-	"github.com/ecsguard/ecsguard/shared/rules"
+	"github.com/ecsguard/ecsguard/shared/ledger"
 )
 
-// publish sends the report to the topic as one SNS message with a body per
-// protocol (report JSON by default, text for email, an AWS Chatbot custom
-// notification for https) and attributes subscribers can filter on.
-func (h *Handler) publish(ctx context.Context, r rules.Report) (string, error) {
-	msg, err := alert.Render(r)
+// announce renders the assessment and publishes each message that an
+// earlier delivery of the event did not: a message is known by a hash of
+// its subject and body, which the same assessment always renders alike.
+func (h *Handler) announce(ctx context.Context, r *run, rec *ledger.Record) error {
+	msgs, err := alert.Render(r.a)
 	if err != nil {
-		return "", err
+		return err
 	}
-	return h.send(ctx, msg)
+	for _, m := range msgs {
+		key := messageKey(m)
+		r.alerted = true
+		if rec.HasPublished(key) {
+			continue
+		}
+		id, err := h.send(ctx, m)
+		if err != nil {
+			return err
+		}
+		r.messageIDs = append(r.messageIDs, id)
+		if err := rec.AddPublished(ctx, key); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// send publishes a rendered alert and returns its message id.
+func messageKey(m alert.Message) string {
+	sum := sha256.Sum256([]byte(m.Subject + "\x00" + m.Body))
+	return hex.EncodeToString(sum[:12])
+}
+
+// send publishes a rendered alert and returns its message id: one body per
+// protocol (MessageStructure=json) and attributes subscribers filter on.
 func (h *Handler) send(ctx context.Context, msg alert.Message) (string, error) {
 	attrs := make(map[string]snstypes.MessageAttributeValue, len(msg.Attributes))
 	for k, v := range msg.Attributes {

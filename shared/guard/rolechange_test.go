@@ -82,7 +82,9 @@ func TestOnRoleChangeEveryEvent(t *testing.T) {
 			if ok {
 				t.Errorf("%s is not an IAM event", f)
 			}
-			want.result = guard.ResultDropped // onrolechange drops everything else
+			// onrolechange drops everything else: the changes to a topic,
+			// key or rule are not to this deployment's (see TestTampering).
+			want.result = guard.ResultDropped
 		} else if !ok {
 			t.Errorf("%s has no expectation", f)
 			continue
@@ -254,22 +256,27 @@ func TestIndexAgreesWithScan(t *testing.T) {
 	}
 }
 
-// A transient failure of the index fails the invocation; a policy that no
-// longer exists is dropped.
+// A role index that cannot be read falls back to the scan, and says so; an
+// alert that cannot be published fails the invocation.
 func TestRoleChangeFailures(t *testing.T) {
 	t.Parallel()
 	e := setup(t, guard.ModeAlert, false)
 	e.sweep()
-	e.proxy.Fail("Query", -1, emulator.Throttling)
-	_, err := e.handler.OnRoleChange(context.Background(), e.event("iam-attachrolepolicy-admin-on-task-role.json"))
-	var re *guard.RetryableError
-	if !errors.As(err, &re) || re.Stage != "find task definitions" {
-		t.Fatalf("err = %v", err)
-	}
-	e.proxy.Reset()
-	e.proxy.Fail("Publish", -1, emulator.AccessDenied)
 	b := e.event("iam-attachrolepolicy-admin-on-task-role.json")
 	e.apply(b)
+	e.proxy.Fail("Query", -1, emulator.Throttling)
+	out, err := e.handler.OnRoleChange(context.Background(), b)
+	if err != nil || len(out.Subjects) != 1 || len(out.Notes) != 1 || !strings.Contains(out.Notes[0], "scanned") || !out.Alerted {
+		t.Fatalf("index throttled: %+v, %v", out, err)
+	}
+	e.alerts()
+	e.proxy.Reset()
+	e.proxy.Fail("Publish", -1, emulator.AccessDenied)
+	var re *guard.RetryableError
+	if _, err := e.handler.OnRoleChange(context.Background(), e.onRole("iam-attachrolepolicy-admin-on-task-role.json", "web-api-task")); err != nil {
+		t.Fatalf("a duplicate was not recognised: %v", err)
+	}
+	e.handler.Ledger = nil // the same event again, as if new
 	if _, err := e.handler.OnRoleChange(context.Background(), b); !errors.As(err, &re) || re.Stage != "publish alert" {
 		t.Fatalf("publish denied: err = %v", err)
 	}
@@ -374,9 +381,10 @@ func TestRoleChangeUseLookupFailures(t *testing.T) {
 
 	e.proxy.Reset()
 	e.proxy.Fail("ListEventBuses", -1, emulator.Throttling)
+	e.handler.Ledger = nil // the same event again, as if new
 	_, err = e.handler.OnRoleChange(context.Background(), event)
 	var re *guard.RetryableError
-	if !errors.As(err, &re) || re.Stage != "find role uses" {
+	if !errors.As(err, &re) || re.Stage != "load facts" {
 		t.Fatalf("throttled: err = %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package iampolicy
 import (
 	"encoding/json"
 	"strings"
+	"sync"
 )
 
 // Decision is the answer for one action on one resource.
@@ -95,6 +96,14 @@ type Set struct {
 	// grants consults them per action, so they are kept apart.
 	identityDenies []statement
 	boundaryDenies []statement
+
+	// Every grant and the services held whole, listed once on first use:
+	// the rules ask for them many times per role.
+	grantsOnce sync.Once
+	grants     []Grant
+	wholeOnce  sync.Once
+	whole      []string
+	wholeAll   bool
 }
 
 type statement struct {

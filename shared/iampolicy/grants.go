@@ -42,6 +42,30 @@ type Grant struct {
 // a grant, never towards hiding one. A Deny or boundary whose condition may
 // hold lowers a grant to Conditional; the too-broad rules count those.
 func (s *Set) Grants(keep func(Action) bool) []Grant {
+	s.grantsOnce.Do(func() { s.grants = s.listGrants() })
+	if keep == nil {
+		return slices.Clone(s.grants)
+	}
+	var out []Grant
+	for _, g := range s.grants {
+		if keep(g.Action) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// WholeServices is [WholeServices] of every grant of the set, computed once.
+func (s *Set) WholeServices() (services []string, all bool) {
+	s.wholeOnce.Do(func() {
+		s.grantsOnce.Do(func() { s.grants = s.listGrants() })
+		s.whole, s.wholeAll = WholeServices(s.grants)
+	})
+	return slices.Clone(s.whole), s.wholeAll
+}
+
+// listGrants is every grant of the set, in catalog order.
+func (s *Set) listGrants() []Grant {
 	var g grantList
 	for i := range s.identity {
 		st := &s.identity[i]
@@ -52,7 +76,7 @@ func (s *Set) Grants(keep func(Action) bool) []Grant {
 			g.out = slices.Grow(g.out, len(AllActions())-len(g.out))
 		}
 		st.eachAction(func(a Action) {
-			if noPermissionAction(a) || (keep != nil && !keep(a)) {
+			if noPermissionAction(a) {
 				return
 			}
 			if gr, ok := s.grantVia(st, a); ok {
@@ -61,9 +85,6 @@ func (s *Set) Grants(keep func(Action) bool) []Grant {
 		})
 		st.eachWildcard(func(w Action) {
 			for _, a := range s.narrow(w) {
-				if keep != nil && !keep(a) {
-					continue
-				}
 				if gr, ok := s.grantVia(st, a); ok {
 					if st.notAction {
 						gr.except = st.actions

@@ -50,7 +50,7 @@ func Evaluate(f Facts) Report {
 	case f.Role != nil:
 		r.Subject = Subject{Type: SubjectRole, ARN: f.Role.ARN}
 		missing = addMissing(missing, f.Role.Missing)
-		found = checkSecondaryRole(f.Role)
+		found = checkSecondaryRole(f.Role, f.Cache)
 	case f.Unread != nil:
 		r.Subject = *f.Unread
 		if len(missing) == 0 {

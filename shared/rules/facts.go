@@ -2,6 +2,7 @@ package rules
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/ecsguard/ecsguard/shared/iampolicy"
 )
@@ -31,6 +32,37 @@ type Facts struct {
 	// all, such as the policy whose roles could not be listed: the report
 	// is about it, incomplete, with Missing as its errors.
 	Unread *Subject
+	// Cache, when set, shares each role's compiled permissions (and the
+	// grants listed from them) across the evaluations that use the same
+	// *Role: a role change re-evaluating many revisions of one role
+	// computes them once.
+	Cache *Cache
+}
+
+// Cache holds compiled permissions by role. It is safe for concurrent use;
+// the zero value is not: use [NewCache]. A role must not be changed once
+// it has been evaluated with a cache.
+type Cache struct {
+	mu   sync.Mutex
+	sets map[*Role]*iampolicy.Set
+}
+
+// NewCache returns an empty cache.
+func NewCache() *Cache { return &Cache{sets: map[*Role]*iampolicy.Set{}} }
+
+// permissions is r.Permissions(), once per role with a cache.
+func (c *Cache) permissions(r *Role) *iampolicy.Set {
+	if c == nil {
+		return r.Permissions()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.sets[r]
+	if !ok {
+		s = r.Permissions()
+		c.sets[r] = s
+	}
+	return s
 }
 
 // Tampered is a change to one of ecsguard's own resources.

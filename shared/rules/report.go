@@ -64,6 +64,9 @@ type Report struct {
 	Action        Action    `json:"action"`
 	Complete      bool      `json:"complete"`
 	Errors        []string  `json:"errors"`
+	// Notes say what the guardrail could not do around the evaluation
+	// without holding it back ("the role index was not updated: ...").
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Trigger is the event that caused the evaluation, empty offline.

@@ -30,12 +30,12 @@ var (
 )
 
 // checkSecondaryRole runs the SR rules for every class the role has.
-func checkSecondaryRole(r *Role) []Finding {
+func checkSecondaryRole(r *Role, cache *Cache) []Finding {
 	classes := SecondaryClasses(r)
 	if len(classes) == 0 {
 		return nil
 	}
-	perms := r.Permissions()
+	perms := cache.permissions(r)
 	var out []Finding
 	out = append(out, secondaryTrust(r, classes)...)
 	for _, c := range classes {
@@ -165,7 +165,7 @@ func instanceRoleBeyond(r *Role, perms *iampolicy.Set) []Finding {
 		return nil
 	}
 	s := Medium
-	services, all := iampolicy.WholeServices(perms.Grants(nil))
+	services, all := perms.WholeServices()
 	if all || len(services) > 0 || slices.ContainsFunc(extra, func(g iampolicy.Grant) bool { return g.Action.Level == iampolicy.LevelPermissionsManagement }) {
 		s = High
 	}

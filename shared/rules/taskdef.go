@@ -32,10 +32,10 @@ func checkTaskDefinition(f Facts) []Finding {
 	c.region = cmpOr(c.region, f.Region)
 	c.account = cmpOr(c.account, f.Account)
 	if c.task != nil {
-		c.taskPerms = c.task.Permissions()
+		c.taskPerms = f.Cache.permissions(c.task)
 	}
 	if c.exec != nil {
-		c.execPerms = c.exec.Permissions()
+		c.execPerms = f.Cache.permissions(c.exec)
 		if c.task != nil && c.exec.ARN == c.task.ARN {
 			c.execPerms = c.taskPerms
 		}
@@ -230,11 +230,11 @@ func (c *tdCheck) taskRoleTooBroad() []Finding {
 	if c.task == nil {
 		return nil
 	}
-	gs := c.taskPerms.Grants(nil)
-	services, all := iampolicy.WholeServices(gs)
+	services, all := c.taskPerms.WholeServices()
 	if len(services) == 0 && !all {
 		return nil
 	}
+	gs := c.taskPerms.Grants(nil)
 	whole := make(map[string]bool, len(services))
 	for _, s := range services {
 		whole[s] = true
