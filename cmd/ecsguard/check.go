@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -214,59 +215,25 @@ func load[T any](path string, decode func([]byte) (T, error)) (T, error) {
 }
 
 // evaluate builds the facts of every subject and judges them: the task
-// definitions in argument order, then the secondary ECS roles by ARN.
+// definitions in argument order, then the secondary ECS roles by ARN. The
+// facts of a task definition are assembled as the functions assemble them
+// (rules.Assemble), from the export.
 func evaluate(tds []*rules.TaskDefinition, account *awsexport.Account) []rules.Report {
-	// ECS keeps a role given by name as a name; the rules compare ARNs. A
-	// name is a role of the task definition's own account: the export's
-	// role of that name only when the export is of that account, otherwise
-	// the ARN the name has there (then not in the export, so missing).
-	for _, td := range tds {
-		_, tdAccount, _ := awsexport.TaskDefinitionARN(td.ARN)
-		for _, ref := range []*string{&td.TaskRoleARN, &td.ExecutionRoleARN} {
-			if *ref == "" || strings.HasPrefix(*ref, "arn:") {
-				continue
-			}
-			if role, _ := account.Role(*ref); role != nil && (tdAccount == "" || arnAccount(role.ARN) == tdAccount) {
-				*ref = role.ARN
-			} else if tdAccount != "" {
-				*ref = "arn:" + arnPartition(td.ARN) + ":iam::" + tdAccount + ":role/" + *ref
-			}
-		}
-	}
+	ctx := context.Background()
+	cache := rules.NewCache()
+	var facts []rules.Facts
 	families := make(map[string][]string)
 	for _, td := range tds {
+		f, _ := rules.Assemble(ctx, td, exportRoles{account}) // an export never fails transiently
+		f.Cache = cache
+		facts = append(facts, f)
 		if arn := td.TaskRoleARN; arn != "" && !slices.Contains(families[arn], td.Family) {
 			families[arn] = append(families[arn], td.Family)
 		}
 	}
 	reports := make([]rules.Report, 0, len(tds))
-	for _, td := range tds {
-		region, accountID, _ := awsexport.TaskDefinitionARN(td.ARN)
-		f := rules.Facts{
-			Account:        accountID,
-			Region:         region,
-			TaskDefinition: td,
-			Roles:          make(map[string]*rules.Role, 2),
-			Families:       families,
-		}
-		for _, arn := range slices.Compact([]string{td.TaskRoleARN, td.ExecutionRoleARN}) {
-			if arn == "" {
-				continue
-			}
-			// A role of another account than the task definition's is not
-			// judged, even when the export holds it: the live loader cannot
-			// read it either (it would get its own role of that name), and
-			// check, scan and the functions must agree.
-			if fe, ok := awsexport.OtherAccountRole(arn, accountID); ok {
-				f.Missing = append(f.Missing, fe)
-				continue
-			}
-			role, missing := account.Role(arn)
-			if role != nil {
-				f.Roles[arn] = role
-			}
-			f.Missing = append(f.Missing, missing...)
-		}
+	for _, f := range facts {
+		f.Families = families
 		reports = append(reports, rules.Evaluate(f))
 	}
 	for _, arn := range slices.Sorted(maps.Keys(account.Roles)) {
@@ -274,17 +241,17 @@ func evaluate(tds []*rules.TaskDefinition, account *awsexport.Account) []rules.R
 		if len(rules.SecondaryClasses(role)) == 0 {
 			continue
 		}
-		reports = append(reports, rules.Evaluate(rules.Facts{Account: arnAccount(arn), Role: role, Missing: missing}))
+		reports = append(reports, rules.Evaluate(rules.Facts{Account: arnAccount(arn), Role: role, Missing: missing, Cache: cache}))
 	}
 	return reports
 }
 
-// arnPartition returns the partition field of an ARN, aws when it has none.
-func arnPartition(arn string) string {
-	if parts := strings.SplitN(arn, ":", 3); len(parts) == 3 && parts[0] == "arn" && parts[1] != "" {
-		return parts[1]
-	}
-	return "aws"
+// exportRoles reads roles from an export, for rules.Assemble.
+type exportRoles struct{ a *awsexport.Account }
+
+func (e exportRoles) Role(_ context.Context, ref string) (*rules.Role, []rules.FactError, error) {
+	role, missing := e.a.Role(ref)
+	return role, missing, nil
 }
 
 // arnAccount returns the account field of an ARN.

@@ -139,17 +139,9 @@ func (a *Account) Role(arn string) (*rules.Role, []rules.FactError) {
 	return r, slices.Clone(a.Missing[r.ARN])
 }
 
-// OtherAccountRole returns the missing fact for a role ARN of an account
-// other than account (a task definition's): a role is read by name in the
-// account reading it, so reading this one would judge the reader's own role
-// of the same name instead. ok is false for a role of account, a role name,
-// or when either account is unknown.
-func OtherAccountRole(roleARN, account string) (fe rules.FactError, ok bool) {
-	p := strings.SplitN(roleARN, ":", 6)
-	if len(p) < 6 || p[0] != "arn" || p[2] != "iam" || p[4] == "" || account == "" || p[4] == account {
-		return rules.FactError{}, false
-	}
-	return rules.FactError{Subject: roleARN, Err: fmt.Errorf("%w: it is in account %s and cannot be read from account %s", ErrOtherAccount, p[4], account)}, true
+// OtherAccountRole is [rules.OtherAccountRole].
+func OtherAccountRole(roleARN, account string) (rules.FactError, bool) {
+	return rules.OtherAccountRole(roleARN, account)
 }
 
 func buildRole(rd roleDetail, policies *policyIndex) (*rules.Role, []rules.FactError) {

@@ -1,6 +1,10 @@
 package awsexport
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/ecsguard/ecsguard/shared/rules"
+)
 
 // Sentinel reasons for decoding errors. Test with errors.Is.
 var (
@@ -19,5 +23,5 @@ var (
 	ErrPolicyNotFound   = errors.New("policy ARN not found in IAM export")
 	ErrNoDefaultVersion = errors.New("policy has no default version in IAM export")
 	ErrNoDocument       = errors.New("no policy document")
-	ErrOtherAccount     = errors.New("role in another account")
+	ErrOtherAccount     = rules.ErrOtherAccount
 )

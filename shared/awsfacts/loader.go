@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
-	"github.com/ecsguard/ecsguard/shared/awsexport"
 	"github.com/ecsguard/ecsguard/shared/iampolicy"
 	"github.com/ecsguard/ecsguard/shared/rules"
 )
@@ -90,70 +89,41 @@ func (l *Loader) Describe(ctx context.Context, arn string) (Described, error) {
 // can from known and adding to it those it reads.
 func (l *Loader) FactsOf(ctx context.Context, d Described, known Roles) (rules.Facts, error) {
 	arn := d.ARN
-	f := rules.Facts{Roles: map[string]*rules.Role{}}
-	f.Account, f.Region = accountRegion(arn)
+	account, region := accountRegion(arn)
 	if d.TaskDefinition == nil {
-		f.TaskDefinition = &rules.TaskDefinition{ARN: arn}
-		f.Missing = append(f.Missing, rules.FactError{Subject: arn, Err: d.Err})
-		return f, nil
+		return rules.Facts{Account: account, Region: region, Roles: map[string]*rules.Role{},
+			TaskDefinition: &rules.TaskDefinition{ARN: arn},
+			Missing:        []rules.FactError{{Subject: arn, Err: d.Err}}}, nil
 	}
-	td := d.TaskDefinition
-	f.TaskDefinition = td
-	// The task definition's roles are those of its own account (the ARN
-	// described, which names it even when the event gave a family).
-	tdAccount := f.Account
-	if a, _ := accountRegion(td.ARN); a != "" {
-		tdAccount = a
-	}
-	// ECS accepts a role's name where it asks for its ARN, and may keep it
-	// so. The rules compare ARNs, so each reference becomes the ARN IAM
-	// returns for the role (a name has no path), or failing that the ARN the
-	// name has in the task definition's account.
-	byName := map[string]string{}
-	for _, ref := range []*string{&td.TaskRoleARN, &td.ExecutionRoleARN} {
-		if *ref == "" {
-			continue
-		}
-		// IAM reads a role by name in the caller's account: a role ARN of
-		// another account would be answered with the local role of the same
-		// name, and judged in its place. It is not read; the report is
-		// incomplete and says why.
-		if fe, ok := awsexport.OtherAccountRole(*ref, tdAccount); ok {
-			f.Missing = append(f.Missing, fe)
-			continue
-		}
-		name := roleName(*ref)
-		if arn, ok := byName[name]; ok {
-			*ref = arn
-			continue
-		}
-		role, missing, err := known.get(name), []rules.FactError(nil), error(nil)
-		if role == nil {
-			if role, missing, err = l.Role(ctx, *ref); err != nil {
-				return f, err
-			}
-			known.Put(role, missing)
-		}
-		if role != nil && strings.HasPrefix(*ref, "arn:") && role.ARN != *ref {
-			// Keyed by the task definition's own reference, as Role does.
-			r := *role
-			r.ARN = *ref
-			role = &r
-		}
-		f.Missing = append(f.Missing, missing...)
-		switch {
-		case role != nil:
-			*ref = role.ARN
-			f.Roles[role.ARN] = role
-		case !strings.HasPrefix(*ref, "arn:"):
-			*ref = fmt.Sprintf("arn:%s:iam::%s:role/%s", partition(arn), f.Account, name)
-		}
-		byName[name] = *ref
-	}
-	return f, nil
+	f, err := rules.Assemble(ctx, d.TaskDefinition, knownRoles{l, known})
+	f.Account, f.Region = cmpOr(f.Account, account), cmpOr(f.Region, region)
+	return f, err
 }
 
-// partition is the partition of an ARN, aws when it has none.
+// knownRoles reads roles through the loader, once each per invocation.
+type knownRoles struct {
+	l     *Loader
+	known Roles
+}
+
+func (k knownRoles) Role(ctx context.Context, ref string) (*rules.Role, []rules.FactError, error) {
+	if r := k.known.get(roleName(ref)); r != nil {
+		return r, nil, nil
+	}
+	role, missing, err := k.l.Role(ctx, ref)
+	if err == nil {
+		k.known.Put(role, missing)
+	}
+	return role, missing, err
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
 // InRegionOf sends an ECS call to the region of the resource arn names: a
 // deployment in one region receives the events of the others, forwarded to
 // its bus. A name without a region keeps the client's.
@@ -164,13 +134,6 @@ func InRegionOf(arn string) func(*ecs.Options) {
 			o.Region = region
 		}
 	}
-}
-
-func partition(arn string) string {
-	if p := strings.SplitN(arn, ":", 3); len(p) == 3 && p[0] == "arn" && p[1] != "" {
-		return p[1]
-	}
-	return "aws"
 }
 
 // Role loads a role by ARN or name: trust policy, inline policies, attached
