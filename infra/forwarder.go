@@ -34,7 +34,7 @@ func NewForwarderStack(scope constructs.Construct, id string, props *ForwarderPr
 	target := awseventstargets.NewEventBus(home, &awseventstargets.EventBusProps{DeadLetterQueue: dlq})
 	if props.ECS {
 		awsevents.NewRule(stack, jsii.String("ForwardRegisterTaskDefinition"), &awsevents.RuleProps{
-			Description:  jsii.String("ECS RegisterTaskDefinition calls, to ecsguard in " + s.HomeRegion),
+			Description:  jsii.String("ECS RegisterTaskDefinition calls, and TagResource calls exempting a task definition, to ecsguard in " + s.HomeRegion),
 			EventPattern: ecsPattern,
 			Targets:      &[]awsevents.IRuleTarget{target},
 		})

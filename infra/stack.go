@@ -31,15 +31,33 @@ type StackProps struct {
 }
 
 // The event patterns of SPEC §1. Only successful calls: a failed one
-// changed nothing.
+// changed nothing. The ECS rule also takes the TagResource calls that set
+// an exemption tag on a task definition revision, so that who set it is
+// recorded and the revision judged again (EXEMPTION_APPROVERS): CloudTrail
+// records the request as ECS's API takes it, {"resourceArn", "tags":
+// [{"key", "value"}]}
+// (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TagResource.html),
+// and EventBridge matches a field of an array of objects (tags.key) on
+// each element, as the tamper rule's resources.ARN does. A wildcard is
+// EventBridge's only "contains": * matches any characters, the partition
+// included (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html).
 var (
 	ecsPattern = &awsevents.EventPattern{
 		Source:     jsii.Strings("aws.ecs"),
 		DetailType: jsii.Strings("AWS API Call via CloudTrail"),
 		Detail: &map[string]any{
 			"eventSource": []string{"ecs.amazonaws.com"},
-			"eventName":   []string{"RegisterTaskDefinition"},
 			"errorCode":   []any{map[string]bool{"exists": false}},
+			"$or": []any{
+				map[string]any{"eventName": []string{"RegisterTaskDefinition"}},
+				map[string]any{
+					"eventName": []string{"TagResource"},
+					"requestParameters": map[string]any{
+						"resourceArn": []any{map[string]string{"wildcard": "arn:aws*:ecs:*:task-definition/*"}},
+						"tags":        map[string]any{"key": []string{"ecsguard:exempt", "ecsguard:exempt-reason"}},
+					},
+				},
+			},
 		},
 	}
 	iamPattern = &awsevents.EventPattern{
@@ -149,8 +167,11 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	})
 	// The idempotency records: one per event, written conditionally, so a
 	// duplicate delivery neither deregisters nor alerts twice. DynamoDB
-	// deletes a record after its expiresAt; nothing is lost on delete but
-	// the memory of events already handled.
+	// deletes a record after its expiresAt. The same table keeps who set
+	// the exemption tags (shared/ledger approval items, no expiresAt).
+	// Nothing is lost on delete but the memory of events already handled
+	// and of those approvals: with EXEMPTION_APPROVERS set, the exemptions
+	// then stop holding until an approver sets their tags again.
 	idempotency := awsdynamodb.NewTable(stack, jsii.String("Idempotency"), &awsdynamodb.TableProps{
 		PartitionKey:                     &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
 		TimeToLiveAttribute:              jsii.String("expiresAt"),
@@ -184,8 +205,10 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 		if len(s.ExemptionApprovers) > 0 {
 			f.fn.AddEnvironment(jsii.String("EXEMPTION_APPROVERS"), jsii.String(strings.Join(s.ExemptionApprovers, ",")), nil)
 		}
-		// Conditional writes of the idempotency records; nothing else.
-		idempotency.Grant(f.role, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:UpdateItem"))
+		// Conditional writes of the idempotency records, and the exemption
+		// approvals: written with UpdateItem, read in batches.
+		idempotency.Grant(f.role, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:UpdateItem"),
+			jsii.String("dynamodb:BatchGetItem"))
 	}
 	// The sweep walks every watched region: their events come here.
 	onRoleChange.fn.AddEnvironment(jsii.String("REGIONS"), jsii.String(strings.Join(s.Regions, ",")), nil)
@@ -225,7 +248,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	// IAM events, which AWS delivers in us-east-1 (and forwards here when
 	// the home region is another); the sweep of the role index; changes
 	// to ecsguard's own topics, key and rules, made in this region.
-	onRegister.subscribe(stack, "RegisterTaskDefinitionRule", ruleNames[0], "ECS RegisterTaskDefinition calls, to onregister", ecsPattern, nil)
+	onRegister.subscribe(stack, "RegisterTaskDefinitionRule", ruleNames[0], "ECS RegisterTaskDefinition calls, and TagResource calls exempting a task definition, to onregister", ecsPattern, nil)
 	onRoleChange.subscribe(stack, "RoleChangeRule", ruleNames[1], "IAM role and policy changes, to onrolechange", iamPattern, nil)
 	onRoleChange.subscribe(stack, "SweepRule", ruleNames[2], "Rebuild the role index of onrolechange", nil,
 		awsevents.Schedule_Expression(jsii.String(s.SweepSchedule)))

@@ -357,8 +357,8 @@ func TestLeastPrivilege(t *testing.T) {
 		"logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage",
 	}
 	want := map[string][]string{
-		"OnRegister": append(slices.Clone(read), "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem", "dynamodb:Query"),
-		"OnRoleChange": append(slices.Clone(read), "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:Query",
+		"OnRegister": append(slices.Clone(read), "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:Query"),
+		"OnRoleChange": append(slices.Clone(read), "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:Query",
 			"ecs:ListTaskDefinitions", "ecs:ListClusters", "iam:ListEntitiesForPolicy", "iam:ListInstanceProfilesForRole",
 			"events:ListEventBuses", "events:ListRuleNamesByTarget", "events:ListTargetsByRule",
 			"scheduler:ListSchedules", "scheduler:GetSchedule", "application-autoscaling:DescribeScalableTargets"),
@@ -483,16 +483,16 @@ func TestTopicQueuesAndAlarms(t *testing.T) {
 }
 
 // Each function's DynamoDB actions, table by table: conditional writes of
-// the idempotency records (no Scan, no Delete), and the role index calls
-// the code makes.
+// the idempotency records and the exemption approvals, the approvals read
+// in batches (no Scan, no Delete), and the role index calls the code makes.
 func TestTableGrants(t *testing.T) {
 	want := map[string]map[string][]string{
 		"OnRegister": {
-			"Idempotency": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+			"Idempotency": {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
 			"RoleIndex":   {"dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"},
 		},
 		"OnRoleChange": {
-			"Idempotency": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+			"Idempotency": {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
 			"RoleIndex":   {"dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query"},
 		},
 	}
@@ -736,9 +736,12 @@ func TestEventPatternsAgainstTestdata(t *testing.T) {
 	if ecsRule == "" || iamRule == "" || tamperRule == "" || len(patterns) != 3 {
 		t.Fatalf("rules with patterns: %v", patterns)
 	}
-	// The patterns are SPEC §1's, exactly.
+	// The patterns are SPEC §1's, exactly, the ECS rule's with the
+	// TagResource calls that exempt a task definition revision.
 	spec := map[string]string{
-		ecsRule: `{"detail":{"errorCode":[{"exists":false}],"eventName":["RegisterTaskDefinition"],"eventSource":["ecs.amazonaws.com"]},"detail-type":["AWS API Call via CloudTrail"],"source":["aws.ecs"]}`,
+		ecsRule: `{"detail":{"$or":[{"eventName":["RegisterTaskDefinition"]},` +
+			`{"eventName":["TagResource"],"requestParameters":{"resourceArn":[{"wildcard":"arn:aws*:ecs:*:task-definition/*"}],"tags":{"key":["ecsguard:exempt","ecsguard:exempt-reason"]}}}],` +
+			`"errorCode":[{"exists":false}],"eventSource":["ecs.amazonaws.com"]},"detail-type":["AWS API Call via CloudTrail"],"source":["aws.ecs"]}`,
 		iamRule: `{"detail":{"errorCode":[{"exists":false}],"eventName":["AttachRolePolicy","DetachRolePolicy","PutRolePolicy","DeleteRolePolicy","UpdateAssumeRolePolicy","CreatePolicyVersion","SetDefaultPolicyVersion","PutRolePermissionsBoundary","DeleteRolePermissionsBoundary","CreateRole","TagRole","UntagRole"],"eventSource":["iam.amazonaws.com"]},"detail-type":["AWS API Call via CloudTrail"],"source":["aws.iam"]}`,
 	}
 	for id, want := range spec {
@@ -808,9 +811,17 @@ func TestEventPatternsAgainstTestdata(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range []string{ecsRule, iamRule} {
-		if err := q.AddPattern(id, patterns[id]); err != nil {
-			t.Fatalf("%s: %v", id, err)
+	if err := q.AddPattern(iamRule, patterns[iamRule]); err != nil {
+		t.Fatalf("%s: %v", iamRule, err)
+	}
+	var ecs map[string]any
+	if err := json.Unmarshal([]byte(patterns[ecsRule]), &ecs); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range expandOr(t, ecs) {
+		b, _ := json.Marshal(p)
+		if err := q.AddPattern(ecsRule, string(b)); err != nil {
+			t.Fatalf("%s: %v: %s", ecsRule, err, b)
 		}
 	}
 	for _, p := range expandOr(t, tamper) {
@@ -837,7 +848,7 @@ func TestEventPatternsAgainstTestdata(t *testing.T) {
 		var want []quamina.X
 		switch {
 		case strings.HasSuffix(f, "-errorcode.json"):
-		case strings.HasPrefix(f, "ecs-registertaskdefinition-"):
+		case strings.HasPrefix(f, "ecs-registertaskdefinition-"), strings.HasPrefix(f, "ecs-tagresource-"):
 			want = []quamina.X{ecsRule}
 		case strings.HasPrefix(f, "iam-"):
 			want = []quamina.X{iamRule}
@@ -883,6 +894,51 @@ func TestEventPatternsAgainstTestdata(t *testing.T) {
 			d["requestParameters"] = params
 		})
 	}
+	// The ECS rule: a TagResource reaches it only on a task definition
+	// revision and with an exemption tag.
+	const tagResource = "ecs-tagresource-exempt-task-definition.json"
+	tags := func(kv ...string) []any {
+		var out []any
+		for i := 0; i+1 < len(kv); i += 2 {
+			out = append(out, map[string]any{"key": kv[i], "value": kv[i+1]})
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name  string
+		event []byte
+		match bool
+	}{
+		{"ecs-tagresource-reason-only", call(tagResource, "TagResource", map[string]any{
+			"resourceArn": "arn:aws:ecs:us-east-1:111122223333:task-definition/billing:3", "tags": tags("team", "billing", "ecsguard:exempt-reason", "SEC-57"),
+		}), true},
+		{"ecs-tagresource-govcloud", call(tagResource, "TagResource", map[string]any{
+			"resourceArn": "arn:aws-us-gov:ecs:us-gov-west-1:111122223333:task-definition/billing:3", "tags": tags("ecsguard:exempt", "*"),
+		}), true},
+		{"ecs-tagresource-other-tags", call(tagResource, "TagResource", map[string]any{
+			"resourceArn": "arn:aws:ecs:us-east-1:111122223333:task-definition/reports:1", "tags": tags("team", "reports"),
+		}), false},
+		{"ecs-tagresource-cluster", call(tagResource, "TagResource", map[string]any{
+			"resourceArn": "arn:aws:ecs:us-east-1:111122223333:cluster/prod", "tags": tags("ecsguard:exempt", "*"),
+		}), false},
+		{"ecs-tagresource-service", call(tagResource, "TagResource", map[string]any{
+			"resourceArn": "arn:aws:ecs:us-east-1:111122223333:service/prod/reports", "tags": tags("ecsguard:exempt", "*"),
+		}), false},
+		{"ecs-untagresource", call(tagResource, "UntagResource", map[string]any{
+			"resourceArn": "arn:aws:ecs:us-east-1:111122223333:task-definition/reports:1", "tagKeys": []any{"ecsguard:exempt"},
+		}), false},
+		{"ecs-tagresource-errorcode", variant(tagResource, func(d map[string]any) { d["errorCode"] = "AccessDeniedException" }), false},
+	} {
+		got, err := match(tc.event)
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if want := tc.match; slices.Equal(got, []quamina.X{ecsRule}) != want || (!want && len(got) != 0) {
+			t.Errorf("%s matches %v, want the ECS rule: %v", tc.name, got, want)
+		}
+	}
+
 	const sns, kms, events = "aws-sns-settopicattributes-ecsguard-topic.json", "aws-kms-disablekey-ecsguard-key.json", "aws-events-disablerule-ecsguard-rule.json"
 	otherTopic := "arn:aws:sns:us-east-1:111122223333:billing-alerts"
 	for _, tc := range []struct {

@@ -1,6 +1,7 @@
 // Command onregister is the Lambda function that EventBridge invokes on every
-// ECS RegisterTaskDefinition: it evaluates the new revision and its roles,
-// publishes the findings to SNS and, in enforce mode, deregisters it.
+// ECS RegisterTaskDefinition, and on every ECS TagResource that sets an
+// exemption tag on a task definition: it evaluates the revision and its
+// roles, publishes the findings to SNS and, in enforce mode, deregisters it.
 package main
 
 import (

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 )
@@ -13,12 +15,14 @@ import (
 // Apply makes the IAM call a CloudTrail event records, with the event's
 // request parameters, so that the account is in the state the event
 // announces before the event is handled: what AWS does before it delivers
-// the event. It handles the IAM event names onrolechange watches.
+// the event. It handles the IAM event names onrolechange watches, and the
+// ECS TagResource onregister watches.
 func Apply(ctx context.Context, cfg aws.Config, event []byte) error {
 	var e struct {
 		Detail struct {
-			EventName string `json:"eventName"`
-			Request   struct {
+			EventSource string `json:"eventSource"`
+			EventName   string `json:"eventName"`
+			Request     struct {
 				RoleName            *string  `json:"roleName"`
 				PolicyARN           *string  `json:"policyArn"`
 				PolicyName          *string  `json:"policyName"`
@@ -30,6 +34,7 @@ func Apply(ctx context.Context, cfg aws.Config, event []byte) error {
 				VersionID           *string  `json:"versionId"`
 				PermissionsBoundary *string  `json:"permissionsBoundary"`
 				TagKeys             []string `json:"tagKeys"`
+				ResourceARN         *string  `json:"resourceArn"`
 				Tags                []struct {
 					Key   string `json:"key"`
 					Value string `json:"value"`
@@ -41,6 +46,16 @@ func Apply(ctx context.Context, cfg aws.Config, event []byte) error {
 		return fmt.Errorf("apply: %w", err)
 	}
 	r := e.Detail.Request
+	if e.Detail.EventSource == "ecs.amazonaws.com" && e.Detail.EventName == "TagResource" {
+		var tags []ecstypes.Tag
+		for _, t := range r.Tags {
+			tags = append(tags, ecstypes.Tag{Key: aws.String(t.Key), Value: aws.String(t.Value)})
+		}
+		if _, err := ecs.NewFromConfig(cfg).TagResource(ctx, &ecs.TagResourceInput{ResourceArn: r.ResourceARN, Tags: tags}); err != nil {
+			return fmt.Errorf("apply TagResource: %w", err)
+		}
+		return nil
+	}
 	c := iam.NewFromConfig(cfg)
 	var err error
 	switch e.Detail.EventName {

@@ -53,8 +53,12 @@ type Config struct {
 	// (WATCHED_ACCOUNTS, comma-separated); events of others are dropped.
 	// Empty: every account.
 	WatchedAccounts []string
-	// ExemptionApprovers, when set, are the principals (ARNs, '*' allowed)
-	// whose exemption tags count (EXEMPTION_APPROVERS, comma-separated).
+	// ExemptionApprovers, when set, are the principals (ARNs, '*' allowed,
+	// as rules.Approves reads them) whose exemption tags count
+	// (EXEMPTION_APPROVERS, comma-separated): an exemption holds only when
+	// the actor of the call that set its tags, as recorded in the event
+	// ledger (LedgerTable), is one of them. Without a ledger, no exemption
+	// holds. Empty: any exemption with a reason holds.
 	ExemptionApprovers []string
 	// KeyARN, RuleNames and AlarmTopicARN are ecsguard's own KMS key,
 	// EventBridge rules and alarm topic (ECSGUARD_KEY_ARN,

@@ -40,8 +40,9 @@ type Handler struct {
 }
 
 // OnRegister handles an EventBridge event for an ECS RegisterTaskDefinition
-// call: it evaluates the new revision and its roles, deregisters it in
-// enforce mode, and alerts. It takes the raw event so that a malformed one
+// call, or an ECS TagResource that sets an exemption tag on a revision
+// (recording who set it): it evaluates the revision and its roles,
+// deregisters it in enforce mode, and alerts. It takes the raw event so that a malformed one
 // is dropped with a message naming it rather than failing in the decoder.
 func (h *Handler) OnRegister(ctx context.Context, event json.RawMessage) (Outcome, error) {
 	r := h.handle(ctx, event, onRegister)
@@ -87,6 +88,12 @@ func (h *Handler) log(r *run, took time.Duration) {
 	}
 	if s := r.suppressedDetail(); len(s) > 0 {
 		attrs = append(attrs, "suppressedFindings", s)
+	}
+	if s := r.ignoredExemptions(); len(s) > 0 {
+		attrs = append(attrs, "exemptionsIgnored", s)
+	}
+	if r.approval != "" {
+		attrs = append(attrs, "exemptionRecorded", r.approval)
 	}
 	switch {
 	case r.err != nil:

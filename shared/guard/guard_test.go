@@ -182,6 +182,11 @@ var expectations = map[string]struct {
 	"aws-sns-settopicattributes-ecsguard-topic.json":         {guard.ResultDropped, nil},
 	"aws-kms-disablekey-ecsguard-key.json":                   {guard.ResultDropped, nil},
 	"aws-events-disablerule-ecsguard-rule.json":              {guard.ResultDropped, nil},
+
+	// An exemption set on a revision: the revision is judged again, and
+	// without EXEMPTION_APPROVERS, the tags not being in the account,
+	// TD-008 stays open.
+	"ecs-tagresource-exempt-task-definition.json": {guard.ResultEvaluated, []string{"TD-008"}},
 }
 
 func TestOnRegisterEveryEvent(t *testing.T) {
@@ -238,7 +243,7 @@ func TestOnRegisterEveryEvent(t *testing.T) {
 				}
 			}
 			if a.Subject == "" || len(a.Subject) >= 100 || a.MessageAttributes["severity"].Value != r.Highest().String() ||
-				a.MessageAttributes["account"].Value != e.sample.Account || r.Trigger.EventName != "RegisterTaskDefinition" {
+				a.MessageAttributes["account"].Value != e.sample.Account || r.Trigger.EventName == "" || r.Trigger.EventName != out.EventName {
 				t.Errorf("envelope subject %q attributes %v trigger %+v", a.Subject, a.MessageAttributes, r.Trigger)
 			}
 			if r.Action.Type != rules.ActionNone || !out.Alerted {
@@ -264,15 +269,19 @@ func TestEnforce(t *testing.T) {
 		{"incomplete-never-deregisters", "ecs-registertaskdefinition-admin-task-role.json", "reports", false, func(e *env) {
 			e.proxy.Fail("GetRole", -1, emulator.AccessDenied)
 		}, "ACTIVE", ""},
+		// An exemption with a reason holds when no approvers are set.
 		{"exempt-tag-untouched", "ecs-registertaskdefinition-shared-role.json", "billing", false, func(e *env) {
-			_, err := ecs.NewFromConfig(e.cfg).TagResource(context.Background(), &ecs.TagResourceInput{
-				ResourceArn: aws.String(e.sample.TaskDefinitions["billing"]),
-				Tags:        ecsTags("ecsguard:exempt", "TD-001,TD-002", "ecsguard:exempt-reason", "migration, ticket OPS-7"),
-			})
-			if err != nil {
-				e.t.Fatal(err)
-			}
+			e.tagRevision("billing", "ecsguard:exempt", "TD-001,TD-002", "ecsguard:exempt-reason", "migration, ticket OPS-7")
 		}, "ACTIVE", ""},
+		// Without a reason it does not.
+		{"exempt-tag-without-reason-deregistered", "ecs-registertaskdefinition-shared-role.json", "billing", false, func(e *env) {
+			e.tagRevision("billing", "ecsguard:exempt", "TD-001,TD-002")
+		}, "INACTIVE", "deregistered"},
+		// With approvers, nor does one whose setter ecsguard never saw.
+		{"exempt-tag-setter-unknown-deregistered", "ecs-registertaskdefinition-shared-role.json", "billing", false, func(e *env) {
+			e.handler.Config.ExemptionApprovers = []string{"arn:aws:iam::" + e.sample.Account + ":role/platform-admins"}
+			e.tagRevision("billing", "ecsguard:exempt", "TD-001,TD-002", "ecsguard:exempt-reason", "migration, ticket OPS-7")
+		}, "INACTIVE", "deregistered"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

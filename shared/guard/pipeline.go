@@ -32,6 +32,9 @@ type run struct {
 	messageIDs []string
 	calls      int64
 	err        error
+	// approval is the exemption tags the event set and who set them, as
+	// recorded in the ledger ("" when it set none).
+	approval string
 }
 
 // pipeline is the sequence both functions run: accept the event, claim its
@@ -52,10 +55,18 @@ func (h *Handler) pipeline(ctx context.Context, event []byte, fn function, r *ru
 		r.result, r.reason = ResultDuplicate, "already handled: a duplicate delivery, nothing done again"
 		return nil
 	}
+	if r.approval, err = h.recordApproval(ctx, r.ch); err != nil {
+		return h.fail(ctx, r, rec, "record exemption", err)
+	}
 	subjects, notes, err := h.gather(ctx, &ev, r.ch, rec)
 	if err != nil {
 		return h.fail(ctx, r, rec, "load facts", err)
 	}
+	more, err := h.exemptions(ctx, subjects)
+	if err != nil {
+		return h.fail(ctx, r, rec, "read exemption approvals", err)
+	}
+	notes = append(notes, more...)
 	r.a = assess.Assess(ev, subjects)
 	r.a.Notes = append(r.a.Notes, notes...)
 	if err := h.enforce(ctx, &r.a, rec); err != nil {
@@ -107,7 +118,7 @@ func (h *Handler) accept(event []byte, fn function, r *run) (assess.Event, bool)
 		Role: ch.RoleName, Policy: cmpOr(ch.PolicyARN, ch.PolicyName), Resource: ch.Resource}
 	switch {
 	case fn == onRegister && (ch.Source != trail.SourceECS || ch.TaskDefinitionARN == ""):
-		return drop(ResultDropped, fmt.Sprintf("event %s: not a RegisterTaskDefinition event (%s %s)", ch.EventID, ch.Source, ch.EventName))
+		return drop(ResultDropped, fmt.Sprintf("event %s: not a RegisterTaskDefinition event, nor a TagResource that exempts a task definition (%s %s)", ch.EventID, ch.Source, ch.EventName))
 	case fn == onRoleChange && ch.Source == trail.SourceECS:
 		return drop(ResultDropped, fmt.Sprintf("event %s: not an IAM change or a change to ecsguard's resources (%s %s)", ch.EventID, ch.Source, ch.EventName))
 	case !h.watches(ch.Account) || !h.watches(arnAccount(ch.TaskDefinitionARN)):

@@ -10,4 +10,9 @@
 // [Retention], longer than EventBridge retries an event (24 hours) and than
 // a dead-letter queue keeps it (14 days at most), so a redriven event is
 // still recognised.
+//
+// The same table keeps the exemption approvals ([Ledger.RecordApproval],
+// [Ledger.Approvals]): for each resource whose exemption tags a call set,
+// who set each tag to which value. They do not expire: an approval holds
+// as long as the tags keep the values it recorded.
 package ledger

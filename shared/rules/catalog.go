@@ -62,6 +62,11 @@ var catalog = []Rule{
 		Remediation: "Check the change in CloudTrail (the event and actor are in the evidence), revert it with the stack (cdk deploy), and restrict who may change ecsguard's resources (an SCP, or a permissions boundary on administrators).",
 	},
 	{
+		ID: UnknownExemptionRule, Title: "exemption tag names unknown rules", Severity: Informational, Severities: sev(Informational),
+		Why:         "An ID in " + TagExempt + " that is not a rule of the catalog (a typo such as TD-08, a rule that does not exist) exempts nothing: the finding it was meant for stays open, while whoever set the tag believes it accepted.",
+		Remediation: "Write the rule IDs of docs/rules.md in " + TagExempt + " (comma-separated, or *), or remove the tag.",
+	},
+	{
 		ID: "TD-001", Title: "task role and execution role are the same role", Severity: High, Severities: sev(High),
 		Why:         "The execution role serves the ECS agent (image pulls, logs, secrets for the environment); the task role serves the application. One role for both hands the application every secret and registry the agent can reach, and the agent everything the application can do.",
 		Remediation: "Create a separate task role holding only what the application calls, and keep the execution role for the agent (AmazonECSTaskExecutionRolePolicy plus the task's own secrets).",

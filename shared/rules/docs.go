@@ -14,8 +14,10 @@ func WriteMarkdown(w io.Writer) error {
 	b.WriteString("# ecsguard rules\n\n")
 	b.WriteString("<!-- Generated from the rule catalog in shared/rules/catalog.go by `make docs`. Do not edit. -->\n\n")
 	b.WriteString("Severities are Security Hub's. Exempt a task definition or role from rules with the tag\n")
-	b.WriteString("`ecsguard:exempt` (comma-separated rule IDs, or `*`) and say why in `ecsguard:exempt-reason`;\n")
-	b.WriteString("suppressed findings stay in the report, marked, and are not alerted. " + IncompleteRule + " and " + TamperingRule + " cannot be exempted.\n")
+	b.WriteString("`" + TagExempt + "` (comma-separated rule IDs, or `*`) and say why in `" + TagExemptReason + "`: an exemption\n")
+	b.WriteString("without a reason, or (with `EXEMPTION_APPROVERS` set) not set by an approver, is ignored and its finding stays open,\n")
+	b.WriteString("its evidence saying why. Suppressed findings stay in the report, marked, and are counted in alerts and logs.\n")
+	b.WriteString(strings.Join(notExemptable[:len(notExemptable)-1], ", ") + " and " + notExemptable[len(notExemptable)-1] + " cannot be exempted.\n")
 	var hides []string
 	for _, h := range subsumption {
 		who := h.rule

@@ -34,7 +34,7 @@ func TestRulesDocIsCurrent(t *testing.T) {
 
 func TestCatalogComplete(t *testing.T) {
 	t.Parallel()
-	want := []string{"TD-001", "TD-002", "TD-003", "TD-004", "TD-005", "TD-006", "TD-007", "TD-008", "TD-009", "TD-010", "TD-011", "TD-012", "TD-013", "TD-014", "SR-001", "SR-002", "SR-003", "SR-004", "SR-005", "SR-006", rules.IncompleteRule, rules.TamperingRule}
+	want := []string{"TD-001", "TD-002", "TD-003", "TD-004", "TD-005", "TD-006", "TD-007", "TD-008", "TD-009", "TD-010", "TD-011", "TD-012", "TD-013", "TD-014", "SR-001", "SR-002", "SR-003", "SR-004", "SR-005", "SR-006", rules.IncompleteRule, rules.TamperingRule, rules.UnknownExemptionRule}
 	for _, id := range want {
 		r, ok := rules.Lookup(id)
 		if !ok {

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strings"
 )
 
 // Evaluate judges one subject: the task definition of f when set, else the
@@ -23,7 +22,6 @@ func Evaluate(f Facts) Report {
 	}
 	missing := slices.Clone(f.Missing)
 	var found []Finding
-	var tags []map[string]string
 	switch {
 	case f.Tampered != nil:
 		r.Subject = Subject{Type: SubjectResource, ARN: f.Tampered.Resource}
@@ -46,7 +44,6 @@ func Evaluate(f Facts) Report {
 			}
 		}
 		found = checkTaskDefinition(f)
-		tags = append(tags, td.Tags)
 	case f.Role != nil:
 		r.Subject = Subject{Type: SubjectRole, ARN: f.Role.ARN}
 		missing = addMissing(missing, f.Role.Missing)
@@ -69,7 +66,8 @@ func Evaluate(f Facts) Report {
 	}
 	r.Complete = len(missing) == 0
 	found = subsume(found)
-	exempt(found, tags, f)
+	found = append(found, unknownExemptions(f)...)
+	exempt(found, f)
 	slices.SortStableFunc(found, func(a, b Finding) int {
 		return cmp.Or(cmp.Compare(b.Severity, a.Severity), cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Resource, b.Resource))
 	})
@@ -148,54 +146,4 @@ func subsume(fs []Finding) []Finding {
 		by, ok := hidden[[2]string{f.Rule, f.Resource}]
 		return ok && f.Severity <= by
 	})
-}
-
-// Exemption tags.
-const (
-	TagExempt       = "ecsguard:exempt"
-	TagExemptReason = "ecsguard:exempt-reason"
-)
-
-// exempt marks findings suppressed by an ecsguard:exempt tag on the task
-// definition or on the role the finding is about. The incomplete-evaluation
-// finding cannot be exempted: an exemption is a judgement on what was seen.
-func exempt(fs []Finding, subjectTags []map[string]string, f Facts) {
-	for i := range fs {
-		if fs[i].Rule == IncompleteRule || fs[i].Rule == TamperingRule {
-			continue
-		}
-		sources := slices.Clone(subjectTags)
-		if role := f.Roles[fs[i].Resource]; role != nil {
-			sources = append(sources, role.Tags)
-		}
-		if f.Role != nil && f.Role.ARN == fs[i].Resource {
-			sources = append(sources, f.Role.Tags)
-		}
-		for _, tags := range sources {
-			if ok, reason := exempts(tags, fs[i].Rule); ok {
-				fs[i].Suppressed = true
-				fs[i].SuppressedReason = reason
-				break
-			}
-		}
-	}
-}
-
-// exempts reads the tag value: comma-separated rule IDs, or "*".
-func exempts(tags map[string]string, rule string) (bool, string) {
-	v, ok := tags[TagExempt]
-	if !ok {
-		return false, ""
-	}
-	for _, id := range strings.Split(v, ",") {
-		id = strings.TrimSpace(id)
-		if id == "*" || strings.EqualFold(id, rule) {
-			reason := tags[TagExemptReason]
-			if reason == "" {
-				reason = "tag " + TagExempt + "=" + v
-			}
-			return true, reason
-		}
-	}
-	return false, ""
 }

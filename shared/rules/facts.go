@@ -32,6 +32,10 @@ type Facts struct {
 	// all, such as the policy whose roles could not be listed: the report
 	// is about it, incomplete, with Missing as its errors.
 	Unread *Subject
+	// Exemptions says which exemption tags hold: the approvers, and who
+	// set the tags of the subject and its roles. The zero value accepts
+	// every exemption that gives a reason.
+	Exemptions Exemptions
 	// Cache, when set, shares each role's compiled permissions (and the
 	// grants listed from them) across the evaluations that use the same
 	// *Role: a role change re-evaluating many revisions of one role

@@ -6,7 +6,9 @@ import "strings"
 //
 // For RegisterTaskDefinition, TaskDefinitionARN is the registered revision
 // (from the response, never the request, whose role fields may be short
-// names). For the IAM events, RoleName, PolicyARN and PolicyName are the
+// names). For an ECS TagResource, it is the revision tagged (the request's
+// resourceArn): only a TagResource of a task definition that sets an
+// exemption tag is a Change. For the IAM events, RoleName, PolicyARN and PolicyName are the
 // request's roleName, policyArn (permissionsBoundary for
 // PutRolePermissionsBoundary) and policyName, each set when the event has
 // it; CreatePolicyVersion and SetDefaultPolicyVersion name only a policy,
@@ -34,6 +36,25 @@ type Change struct {
 	// or EventBridge call changed: calls watched on ecsguard's own
 	// resources.
 	Resource string
+	// Tags are the tags the call set, by key: the request's tags
+	// ([{key, value}]) of RegisterTaskDefinition, ECS TagResource, IAM
+	// TagRole and CreateRole; nil when it set none. Who set a resource's
+	// exemption tags is what an exemption approval is (EXEMPTION_APPROVERS).
+	Tags map[string]string
+}
+
+// Exemption tags, as package rules names them (rules.TagExempt,
+// rules.TagExemptReason).
+const (
+	TagExempt       = "ecsguard:exempt"
+	TagExemptReason = "ecsguard:exempt-reason"
+)
+
+// SetsExemption reports whether the call set an exemption tag.
+func (c Change) SetsExemption() bool {
+	_, exempt := c.Tags[TagExempt]
+	_, reason := c.Tags[TagExemptReason]
+	return exempt || reason
 }
 
 // CausedBy reports whether the call was made by the role roleARN: Actor is

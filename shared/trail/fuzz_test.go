@@ -3,6 +3,7 @@ package trail_test
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"regexp"
 	"slices"
 	"testing"
@@ -51,7 +52,7 @@ func FuzzParse(f *testing.F) {
 
 		if err != nil {
 			checkError(t, err)
-			if c != (trail.Change{}) {
+			if !reflect.DeepEqual(c, trail.Change{}) {
 				t.Errorf("error %v came with a non-zero Change %+v", err, c)
 			}
 			var te *trail.Error
@@ -66,7 +67,13 @@ func FuzzParse(f *testing.F) {
 		}
 		switch c.Source {
 		case trail.SourceECS:
-			if c.EventName != trail.EventRegisterTaskDefinition {
+			switch c.EventName {
+			case trail.EventRegisterTaskDefinition:
+			case trail.EventTagResource:
+				if !c.SetsExemption() {
+					t.Errorf("TagResource change that sets no exemption tag: %+v", c)
+				}
+			default:
 				t.Errorf("aws.ecs change for event %q", c.EventName)
 			}
 			if !taskDefinitionARNForm.MatchString(c.TaskDefinitionARN) {

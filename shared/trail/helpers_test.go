@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -56,7 +57,7 @@ func check(t *testing.T, input string, got trail.Change, err error, w want) {
 		if err != nil {
 			t.Fatalf("Parse(%s) error = %v, want %+v", input, err, w.change)
 		}
-		if got != w.change {
+		if !reflect.DeepEqual(got, w.change) {
 			t.Fatalf("Parse(%s)\n got %+v\nwant %+v", input, got, w.change)
 		}
 		return
@@ -64,7 +65,7 @@ func check(t *testing.T, input string, got trail.Change, err error, w want) {
 	if err == nil {
 		t.Fatalf("Parse(%s) = %+v, want error %v", input, got, w.err)
 	}
-	if got != (trail.Change{}) {
+	if !reflect.DeepEqual(got, trail.Change{}) {
 		t.Errorf("Parse(%s) returned %+v with its error, want the zero Change", input, got)
 	}
 	checkError(t, err)
@@ -214,6 +215,26 @@ var (
 		RoleName: "web-task", PolicyARN: "arn:aws:iam::aws:policy/AdministratorAccess",
 	}
 )
+
+// tagResource is ecsEvent made an ECS TagResource of a revision that sets
+// both exemption tags, and tagResourceChange what it parses to.
+func tagResource() string {
+	return event(ecsEvent, set("id", "evt-tag"), set("detail.eventName", "TagResource"), set("detail.responseElements", nil),
+		set("detail.requestParameters", map[string]any{
+			"resourceArn": "arn:aws:ecs:us-east-1:111122223333:task-definition/reports:1",
+			"tags": []any{
+				map[string]any{"key": "ecsguard:exempt", "value": "TD-008"},
+				map[string]any{"key": "ecsguard:exempt-reason", "value": "SEC-57"},
+			},
+		}))
+}
+
+var tagResourceChange = trail.Change{
+	EventID: "evt-tag", EventName: "TagResource", Source: "aws.ecs",
+	Account: "111122223333", Region: "us-east-1", Actor: "arn:aws:iam::111122223333:role/ci-deploy",
+	TaskDefinitionARN: "arn:aws:ecs:us-east-1:111122223333:task-definition/reports:1",
+	Tags:              map[string]string{"ecsguard:exempt": "TD-008", "ecsguard:exempt-reason": "SEC-57"},
+}
 
 // changed returns c changed by f.
 func changed(c trail.Change, f func(c *trail.Change)) trail.Change {

@@ -23,8 +23,10 @@ const (
 	SourceKMS    = "aws.kms"
 	SourceEvents = "aws.events"
 
-	// EventRegisterTaskDefinition is the one ECS event name handled.
+	// The ECS event names handled: a registration, and a TagResource of a
+	// task definition that sets an exemption tag.
 	EventRegisterTaskDefinition = "RegisterTaskDefinition"
+	EventTagResource            = "TagResource"
 )
 
 // eventSources maps each handled source to the eventSource of its records.
@@ -52,6 +54,7 @@ func TamperEventNames(source string) []string { return slices.Clone(tamperEvents
 // iamEvent says which request parameters an IAM event must carry.
 type iamEvent struct {
 	role, policyARN, policyName, boundary bool
+	tags                                  bool // the request's tags are read
 }
 
 // iamEvents are the IAM calls that can change what a role may do or who may
@@ -66,8 +69,8 @@ var iamEvents = map[string]iamEvent{
 	"SetDefaultPolicyVersion":       {policyARN: true},
 	"PutRolePermissionsBoundary":    {role: true, boundary: true},
 	"DeleteRolePermissionsBoundary": {role: true},
-	"CreateRole":                    {role: true},
-	"TagRole":                       {role: true},
+	"CreateRole":                    {role: true, tags: true},
+	"TagRole":                       {role: true, tags: true},
 	"UntagRole":                     {role: true},
 }
 
@@ -204,6 +207,23 @@ type iamRequest struct {
 	PermissionsBoundary *string `json:"permissionsBoundary"`
 }
 
+// tagsRequest holds the tags of a request. CloudTrail records a request's
+// parameters as the API's JSON request: ECS RegisterTaskDefinition and
+// TagResource take "tags": [{"key", "value"}], TagResource with the tagged
+// "resourceArn"
+// (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TagResource.html,
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html);
+// IAM TagRole and CreateRole the same "tags": [{"key", "value"}], the IAM
+// parameters lower-camel-cased as in every IAM record
+// (https://docs.aws.amazon.com/IAM/latest/APIReference/API_TagRole.html).
+type tagsRequest struct {
+	ResourceARN *string `json:"resourceArn"`
+	Tags        []struct {
+		Key   *string `json:"key"`
+		Value *string `json:"value"`
+	} `json:"tags"`
+}
+
 func parse(e events.CloudWatchEvent) (Change, error) {
 	if e.DetailType != DetailTypeAPICall {
 		return Change{}, fmt.Errorf("%w: detail-type %q", ErrForeign, e.DetailType)
@@ -240,7 +260,7 @@ func parse(e events.CloudWatchEvent) (Change, error) {
 	var spec iamEvent
 	switch e.Source {
 	case SourceECS:
-		if h.EventName != EventRegisterTaskDefinition {
+		if h.EventName != EventRegisterTaskDefinition && h.EventName != EventTagResource {
 			return c, fmt.Errorf("%w: %s %s", ErrForeign, e.Source, h.EventName)
 		}
 	case SourceIAM:
@@ -268,15 +288,21 @@ func parse(e events.CloudWatchEvent) (Change, error) {
 	c.Region = cmpOr(r.AWSRegion, e.Region)
 	c.Actor = r.UserIdentity.actor()
 
-	switch e.Source {
-	case SourceECS:
+	switch {
+	case e.Source == SourceECS && h.EventName == EventTagResource:
+		return tagResourceChange(c, r.RequestParameters)
+	case e.Source == SourceECS:
 		arn, err := taskDefinitionARN(r.ResponseElements)
 		if err != nil {
 			return c, err
 		}
 		c.TaskDefinitionARN = arn
+		// The tags the registration set: unreadable ones are left out
+		// rather than dropping the registration, and an exemption whose
+		// setter is unknown does not hold.
+		_, c.Tags, _ = requestTags(r.RequestParameters)
 		return c, nil
-	case SourceIAM:
+	case e.Source == SourceIAM:
 		return iamChange(c, spec, r.RequestParameters)
 	}
 	return resourceChange(c, e.Source, r)
@@ -356,6 +382,51 @@ func taskDefinitionARN(resp json.RawMessage) (string, error) {
 	return arn, nil
 }
 
+// tagResourceChange reads an ECS TagResource: the revision tagged, when
+// the call sets an exemption tag on a task definition revision. Tagging
+// anything else is foreign: it changes nothing ecsguard judges.
+func tagResourceChange(c Change, params json.RawMessage) (Change, error) {
+	req, tags, err := requestTags(params)
+	if err != nil {
+		return c, err
+	}
+	switch {
+	case req.ResourceARN == nil || *req.ResourceARN == "":
+		return c, fmt.Errorf("%w: detail.requestParameters.resourceArn missing", ErrMalformed)
+	case !isTaskDefinitionARN(*req.ResourceARN):
+		return c, fmt.Errorf("%w: %s %s of %s, not a task definition revision", ErrForeign, SourceECS, c.EventName, *req.ResourceARN)
+	}
+	c.TaskDefinitionARN, c.Tags = *req.ResourceARN, tags
+	if !c.SetsExemption() {
+		return c, fmt.Errorf("%w: %s %s of %s sets neither %s nor %s", ErrForeign, SourceECS, c.EventName, c.TaskDefinitionARN, TagExempt, TagExemptReason)
+	}
+	return c, nil
+}
+
+// requestTags decodes the request's tags, by key; nil when it has none.
+func requestTags(params json.RawMessage) (tagsRequest, map[string]string, error) {
+	var req tagsRequest
+	if !isNull(params) {
+		if err := json.Unmarshal(params, &req); err != nil {
+			return req, nil, fmt.Errorf("%w: detail.requestParameters: %w", ErrMalformed, jsonError(params, err))
+		}
+	}
+	var tags map[string]string
+	for i, t := range req.Tags {
+		if t.Key == nil {
+			return req, nil, fmt.Errorf("%w: detail.requestParameters.tags[%d].key missing", ErrMalformed, i)
+		}
+		if tags == nil {
+			tags = map[string]string{}
+		}
+		tags[*t.Key] = ""
+		if t.Value != nil {
+			tags[*t.Key] = *t.Value
+		}
+	}
+	return req, tags, nil
+}
+
 func iamChange(c Change, spec iamEvent, params json.RawMessage) (Change, error) {
 	var req iamRequest
 	if !isNull(params) {
@@ -386,6 +457,11 @@ func iamChange(c Change, spec iamEvent, params json.RawMessage) (Change, error) 
 			return c, fmt.Errorf("%w: detail.requestParameters.%s %q is not of its form", ErrMalformed, f.name, *f.value)
 		}
 		*f.into = *f.value
+	}
+	if spec.tags {
+		// A role change is judged whatever its tags; unreadable tags only
+		// leave the exemption's setter unknown.
+		_, c.Tags, _ = requestTags(params)
 	}
 	return c, nil
 }

@@ -76,6 +76,17 @@ var corpusWants = map[string]want{
 		Account: corpusAccount, Region: "us-east-1", Actor: ciDeploy,
 		TaskDefinitionARN: "arn:aws:ecs:us-east-1:111122223333:task-definition/billing:1",
 	}},
+	// An exemption set on a revision by an administrator: the revision is
+	// judged again, with who set the tags.
+	"ecs-tagresource-exempt-task-definition.json": {change: trail.Change{
+		EventID: "3b8e5d1f-6a2c-4e94-8f07-b1c3d5e7f920", EventName: "TagResource", Source: "aws.ecs",
+		Account: corpusAccount, Region: "us-east-1", Actor: "arn:aws:iam::111122223333:role/platform-admins",
+		TaskDefinitionARN: "arn:aws:ecs:us-east-1:111122223333:task-definition/reports:1",
+		Tags: map[string]string{
+			"ecsguard:exempt":        "TD-008",
+			"ecsguard:exempt-reason": "quarterly reporting job reads every bucket, accepted until 2026-06-30 in SEC-57",
+		},
+	}},
 	"ecs-runtask-ignored.json": {
 		err: trail.ErrForeign, id: "0a5e9b2c-1d73-4f48-91a0-7f9c1d3e5b88",
 		msg: "not an event ecsguard handles: aws.ecs RunTask",
@@ -145,6 +156,7 @@ var corpusWants = map[string]want{
 		EventID: "af9088ba-4af8-4b24-8463-d52c1904e95f", EventName: "TagRole", Source: "aws.iam",
 		Account: corpusAccount, Region: "us-east-1", Actor: ssoAdmin,
 		RoleName: "reports-admin-task",
+		Tags:     map[string]string{"ecsguard:exempt": "TD-008", "ecsguard:exempt-reason": "break-glass reporting, ticket SEC-42"},
 	}},
 	"iam-untagrole-task-role.json": {change: trail.Change{
 		EventID: "46345d27-8677-465c-b810-aad0cddf1603", EventName: "UntagRole", Source: "aws.iam",
@@ -560,6 +572,77 @@ func TestParse(t *testing.T) {
 			event: event(ecsEvent, set("detail.requestParameters", "anything")),
 			want:  want{change: ecsChange},
 		},
+
+		// The tags a registration sets, for exemption approvals; tags
+		// that cannot be read never drop the registration.
+		{
+			name: "register-with-tags",
+			event: event(ecsEvent, set("detail.requestParameters.tags", []any{
+				map[string]any{"key": "team", "value": "web"}, map[string]any{"key": "ecsguard:exempt", "value": "TD-011"},
+				map[string]any{"key": "ecsguard:exempt-reason"},
+			})),
+			want: want{change: changed(ecsChange, func(c *trail.Change) {
+				c.Tags = map[string]string{"team": "web", "ecsguard:exempt": "TD-011", "ecsguard:exempt-reason": ""}
+			})},
+		},
+		{
+			name:  "register-with-tags-unreadable",
+			event: event(ecsEvent, set("detail.requestParameters.tags", map[string]any{"ecsguard:exempt": "*"})),
+			want:  want{change: ecsChange},
+		},
+		{
+			name:  "register-with-empty-tags",
+			event: event(ecsEvent, set("detail.requestParameters.tags", []any{})),
+			want:  want{change: ecsChange},
+		},
+
+		// ECS TagResource: a task definition revision given an exemption tag.
+		{name: "tag-resource-exempt", event: tagResource(), want: want{change: tagResourceChange}},
+		{
+			name:  "tag-resource-reason-only",
+			event: event(tagResource(), set("detail.requestParameters.tags", []any{map[string]any{"key": "ecsguard:exempt-reason", "value": "SEC-57"}})),
+			want:  want{change: changed(tagResourceChange, func(c *trail.Change) { c.Tags = map[string]string{"ecsguard:exempt-reason": "SEC-57"} })},
+		},
+		{
+			name:  "tag-resource-other-tags",
+			event: event(tagResource(), set("detail.requestParameters.tags", []any{map[string]any{"key": "team", "value": "reports"}})),
+			want:  want{err: trail.ErrForeign, id: "evt-tag", msg: "aws.ecs TagResource of arn:aws:ecs:us-east-1:111122223333:task-definition/reports:1 sets neither ecsguard:exempt nor ecsguard:exempt-reason"},
+		},
+		{
+			name:  "tag-resource-cluster",
+			event: event(tagResource(), set("detail.requestParameters.resourceArn", "arn:aws:ecs:us-east-1:111122223333:cluster/prod")),
+			want:  want{err: trail.ErrForeign, id: "evt-tag", msg: "aws.ecs TagResource of arn:aws:ecs:us-east-1:111122223333:cluster/prod, not a task definition revision"},
+		},
+		{
+			name:  "tag-resource-family-without-revision",
+			event: event(tagResource(), set("detail.requestParameters.resourceArn", "arn:aws:ecs:us-east-1:111122223333:task-definition/reports")),
+			want:  want{err: trail.ErrForeign, id: "evt-tag", msg: "not a task definition revision"},
+		},
+		{
+			name:  "tag-resource-no-resource",
+			event: event(tagResource(), del("detail.requestParameters.resourceArn")),
+			want:  want{err: trail.ErrMalformed, id: "evt-tag", msg: "detail.requestParameters.resourceArn missing"},
+		},
+		{
+			name:  "tag-resource-tags-object",
+			event: event(tagResource(), set("detail.requestParameters.tags", map[string]any{"ecsguard:exempt": "*"})),
+			want:  want{err: trail.ErrMalformed, id: "evt-tag", msg: "field tags is a JSON object, not an array"},
+		},
+		{
+			name:  "tag-resource-tag-without-key",
+			event: event(tagResource(), set("detail.requestParameters.tags", []any{map[string]any{"value": "*"}})),
+			want:  want{err: trail.ErrMalformed, id: "evt-tag", msg: "detail.requestParameters.tags[0].key missing"},
+		},
+		{
+			name:  "tag-resource-failed",
+			event: event(tagResource(), set("detail.errorCode", "AccessDeniedException"), set("detail.requestParameters", nil)),
+			want:  want{err: trail.ErrFailedCall, id: "evt-tag", msg: "aws.ecs TagResource: AccessDeniedException"},
+		},
+		{
+			name:  "untag-resource",
+			event: event(tagResource(), set("detail.eventName", "UntagResource")),
+			want:  want{err: trail.ErrForeign, id: "evt-tag", msg: "aws.ecs UntagResource"},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -683,12 +766,17 @@ var iamRequests = map[string]struct {
 			"permissionsBoundary": "arn:aws:iam::111122223333:policy/ecs-task-boundary", "maxSessionDuration": 3600,
 			"tags": []any{map[string]any{"key": "team", "value": "web"}},
 		},
-		change:   func(c *trail.Change) { c.RoleName = "web-api-task" },
+		change: func(c *trail.Change) {
+			c.RoleName, c.Tags = "web-api-task", map[string]string{"team": "web"}
+		},
 		required: []string{"roleName"},
 	},
+	// The tags a TagRole sets: who set an exemption.
 	"TagRole": {
-		params:   map[string]any{"roleName": "web-api-task", "tags": []any{map[string]any{"key": "ecsguard:exempt", "value": "TD-011"}}},
-		change:   func(c *trail.Change) { c.RoleName = "web-api-task" },
+		params: map[string]any{"roleName": "web-api-task", "tags": []any{map[string]any{"key": "ecsguard:exempt", "value": "TD-011"}}},
+		change: func(c *trail.Change) {
+			c.RoleName, c.Tags = "web-api-task", map[string]string{"ecsguard:exempt": "TD-011"}
+		},
 		required: []string{"roleName"},
 	},
 	"UntagRole": {
