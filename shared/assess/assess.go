@@ -73,6 +73,10 @@ type Verdict struct {
 	Before      []rules.Finding
 	UsedBy      []rules.Use
 	Inactive    bool // the revision was already INACTIVE, not by this event
+	// Status is the task definition revision's status as read (ACTIVE,
+	// INACTIVE, DELETE_IN_PROGRESS); "" for a role. Enforcement reads it
+	// to know whether a deregistration an earlier delivery began is done.
+	Status string
 }
 
 // Assessment is the judgement on one event.
@@ -93,6 +97,9 @@ func Assess(e Event, subjects []Subject) Assessment {
 		f := s.Facts
 		f.Trigger = e.Trigger()
 		v := Verdict{Report: rules.Evaluate(f), UsedBy: s.UsedBy, Inactive: s.Inactive}
+		if f.TaskDefinition != nil {
+			v.Status = f.TaskDefinition.Status
+		}
 		if s.Action != (rules.Action{}) {
 			v.Report.Action = s.Action
 		}

@@ -61,13 +61,12 @@ func (h *Handler) gatherRegistration(ctx context.Context, ch trail.Change, rec *
 }
 
 // earlier is what a revision's state says of enforcement before this
-// delivery: deregistered by an earlier delivery of the same event, or
-// INACTIVE already, by someone else.
+// delivery: INACTIVE already, by someone else. A revision an earlier
+// delivery of the same event deregistered is judged as if still ACTIVE:
+// enforcement reports it as this delivery would have, so the alert is the
+// one the earlier delivery rendered.
 func earlier(rec *ledger.Record, arn, status string) (rules.Action, bool) {
-	switch {
-	case rec.HasDeregistered(arn):
-		return rules.Action{Type: rules.ActionDeregister, Result: rules.ActionResult{Kind: rules.Deregistered}, Reason: "by an earlier delivery of this event"}, false
-	case status == "INACTIVE":
+	if status == "INACTIVE" && !rec.HasDeregistered(arn) {
 		return rules.Action{Type: rules.ActionNone, Reason: "the revision is already INACTIVE"}, true
 	}
 	return rules.Action{}, false

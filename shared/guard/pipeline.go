@@ -72,10 +72,11 @@ func (h *Handler) pipeline(ctx context.Context, event []byte, fn function, r *ru
 	if err := h.enforce(ctx, &r.a, rec); err != nil {
 		return h.fail(ctx, r, rec, "deregister", err)
 	}
-	if err := h.announce(ctx, r, rec); err != nil {
+	last, err := h.announce(ctx, r, rec)
+	if err != nil {
 		return h.fail(ctx, r, rec, "publish alert", err)
 	}
-	if err := rec.Finish(ctx); err != nil {
+	if err := rec.Finish(ctx, last); err != nil {
 		return h.fail(ctx, r, rec, "finish event", err)
 	}
 	r.result = ResultEvaluated

@@ -16,12 +16,14 @@ import (
 // announce renders the assessment and publishes each message that an
 // earlier delivery of the event did not: a message is known by a hash of
 // its subject and body, which the same assessment always renders alike.
-func (h *Handler) announce(ctx context.Context, r *run, rec *ledger.Record) error {
+// Each is recorded once published, but the last: its key is returned for
+// the write that finishes the event's record to carry.
+func (h *Handler) announce(ctx context.Context, r *run, rec *ledger.Record) (last string, err error) {
 	msgs, err := alert.Render(r.a)
 	if err != nil {
-		return err
+		return "", err
 	}
-	for _, m := range msgs {
+	for i, m := range msgs {
 		key := messageKey(m)
 		r.alerted = true
 		if rec.HasPublished(key) {
@@ -29,14 +31,17 @@ func (h *Handler) announce(ctx context.Context, r *run, rec *ledger.Record) erro
 		}
 		id, err := h.send(ctx, m)
 		if err != nil {
-			return err
+			return "", err
 		}
 		r.messageIDs = append(r.messageIDs, id)
+		if i == len(msgs)-1 {
+			return key, nil
+		}
 		if err := rec.AddPublished(ctx, key); err != nil {
-			return err
+			return "", err
 		}
 	}
-	return nil
+	return "", nil
 }
 
 func messageKey(m alert.Message) string {

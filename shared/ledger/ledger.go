@@ -51,8 +51,10 @@ type Record struct {
 	key  string
 	l    *Ledger
 	Done bool // every effect happened: a duplicate does nothing
-	// Deregistered are the task definition revisions this event
-	// deregistered, by this delivery or an earlier one.
+	// Deregistered are the task definition revisions this event set out
+	// to deregister, by this delivery or an earlier one: each is recorded
+	// before ECS is asked, so the revision's live status says whether the
+	// call went through.
 	Deregistered []string
 	// Published are the keys of the alert messages already published.
 	Published []string
@@ -135,13 +137,14 @@ func (r *Record) read(item map[string]ddbtypes.AttributeValue) {
 	}
 }
 
-// HasDeregistered reports whether this event deregistered the revision.
+// HasDeregistered reports whether this event set out to deregister the
+// revision.
 func (r *Record) HasDeregistered(arn string) bool { return slices.Contains(r.Deregistered, arn) }
 
 // HasPublished reports whether the message with this key was published.
 func (r *Record) HasPublished(key string) bool { return slices.Contains(r.Published, key) }
 
-// AddDeregistered records a revision the event deregistered.
+// AddDeregistered records a revision the event is about to deregister.
 func (r *Record) AddDeregistered(ctx context.Context, arn string) error {
 	r.Deregistered = append(r.Deregistered, arn)
 	return r.add(ctx, attrDereg, arn)
@@ -170,19 +173,24 @@ func (r *Record) add(ctx context.Context, attr, value string) error {
 	return nil
 }
 
-// Finish marks every effect of the event done.
-func (r *Record) Finish(ctx context.Context) error {
+// Finish marks every effect of the event done. A published message key,
+// when not "", is recorded by the same write: the last message of an
+// alert costs no write of its own.
+func (r *Record) Finish(ctx context.Context, published string) error {
 	r.Done = true
-	return r.set(ctx, "done", false)
+	if published != "" {
+		r.Published = append(r.Published, published)
+	}
+	return r.set(ctx, "done", false, published)
 }
 
 // Release gives the record up after a failure, so that the retry need not
 // wait for the lease. Failing to is harmless: the lease runs out.
 func (r *Record) Release(ctx context.Context) error {
-	return r.set(ctx, "running", true)
+	return r.set(ctx, "running", true, "")
 }
 
-func (r *Record) set(ctx context.Context, state string, release bool) error {
+func (r *Record) set(ctx context.Context, state string, release bool, published string) error {
 	if !r.l.enabled() {
 		return nil
 	}
@@ -193,6 +201,11 @@ func (r *Record) set(ctx context.Context, state string, release bool) error {
 		expr += ", #l = :zero"
 		names["#l"] = attrLease
 		values[":zero"] = number(0)
+	}
+	if published != "" {
+		expr += " ADD #p :p"
+		names["#p"] = attrSent
+		values[":p"] = &ddbtypes.AttributeValueMemberSS{Value: []string{published}}
 	}
 	_, err := r.l.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(r.l.Table), Key: r.keyAttr(), UpdateExpression: aws.String(expr),
