@@ -205,10 +205,10 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 		if len(s.ExemptionApprovers) > 0 {
 			f.fn.AddEnvironment(jsii.String("EXEMPTION_APPROVERS"), jsii.String(strings.Join(s.ExemptionApprovers, ",")), nil)
 		}
-		// Conditional writes of the idempotency records, and the exemption
-		// approvals: written with UpdateItem, read in batches.
-		idempotency.Grant(f.role, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:UpdateItem"),
-			jsii.String("dynamodb:BatchGetItem"))
+		// The event records and the exemption approvals: written with
+		// UpdateItem (a claim refused returns the record with the refusal),
+		// approvals read in batches.
+		idempotency.Grant(f.role, jsii.String("dynamodb:UpdateItem"), jsii.String("dynamodb:BatchGetItem"))
 	}
 	// The sweep walks every watched region: their events come here.
 	onRoleChange.fn.AddEnvironment(jsii.String("REGIONS"), jsii.String(strings.Join(s.Regions, ",")), nil)

@@ -357,8 +357,8 @@ func TestLeastPrivilege(t *testing.T) {
 		"logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage",
 	}
 	want := map[string][]string{
-		"OnRegister": append(slices.Clone(read), "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:Query"),
-		"OnRoleChange": append(slices.Clone(read), "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:Query",
+		"OnRegister": append(slices.Clone(read), "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:Query"),
+		"OnRoleChange": append(slices.Clone(read), "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:Query",
 			"ecs:ListTaskDefinitions", "ecs:ListClusters", "iam:ListEntitiesForPolicy", "iam:ListInstanceProfilesForRole",
 			"events:ListEventBuses", "events:ListRuleNamesByTarget", "events:ListTargetsByRule",
 			"scheduler:ListSchedules", "scheduler:GetSchedule", "application-autoscaling:DescribeScalableTargets"),
@@ -488,11 +488,11 @@ func TestTopicQueuesAndAlarms(t *testing.T) {
 func TestTableGrants(t *testing.T) {
 	want := map[string]map[string][]string{
 		"OnRegister": {
-			"Idempotency": {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+			"Idempotency": {"dynamodb:BatchGetItem", "dynamodb:UpdateItem"},
 			"RoleIndex":   {"dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"},
 		},
 		"OnRoleChange": {
-			"Idempotency": {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+			"Idempotency": {"dynamodb:BatchGetItem", "dynamodb:UpdateItem"},
 			"RoleIndex":   {"dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query"},
 		},
 	}

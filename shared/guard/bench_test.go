@@ -63,7 +63,7 @@ func BenchmarkOnRegister(b *testing.B) {
 				for b.Loop() {
 					b.StopTimer()
 					n++
-					next := e.delivery(event, n, e.copies(tc.family, 1)[0])
+					next := e.delivery(event, n, e.revisions(tc.family, 1)[0])
 					if !warm {
 						e.handler = guard.New(e.handler.Config, e.pcfg, nil)
 					}

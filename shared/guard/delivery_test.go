@@ -16,9 +16,19 @@ import (
 	"github.com/ecsguard/ecsguard/shared/guard"
 )
 
-// copies registers n more revisions of a family, copies of its revision 1,
-// and returns their ARNs.
+// copies registers n more families, copies of a family's revision 1, and
+// returns their ARNs.
 func (e *env) copies(family string, n int) []string {
+	return e.register(family, n, func(i int) string { return fmt.Sprintf("%s-copy-%04d", family, i) })
+}
+
+// revisions registers n more revisions of a family, copies of its
+// revision 1, and returns their ARNs.
+func (e *env) revisions(family string, n int) []string {
+	return e.register(family, n, func(int) string { return family })
+}
+
+func (e *env) register(family string, n int, name func(int) string) []string {
 	e.t.Helper()
 	ctx := context.Background()
 	c := ecs.NewFromConfig(e.cfg)
@@ -30,7 +40,7 @@ func (e *env) copies(family string, n int) []string {
 	var out []string
 	for i := 0; i < n; i++ {
 		r, err := c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
-			Family: aws.String(fmt.Sprintf("%s-copy-%04d", family, i)), TaskRoleArn: td.TaskRoleArn, ExecutionRoleArn: td.ExecutionRoleArn,
+			Family: aws.String(name(i)), TaskRoleArn: td.TaskRoleArn, ExecutionRoleArn: td.ExecutionRoleArn,
 			NetworkMode: td.NetworkMode, RequiresCompatibilities: td.RequiresCompatibilities, Cpu: td.Cpu, Memory: td.Memory,
 			ContainerDefinitions: td.ContainerDefinitions,
 		})

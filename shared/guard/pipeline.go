@@ -47,9 +47,9 @@ func (h *Handler) pipeline(ctx context.Context, event []byte, fn function, r *ru
 	}
 	rec, err := h.Ledger.Begin(ctx, r.ch.Account+"/"+r.ch.EventID)
 	switch {
-	case errors.Is(err, ledger.ErrBusy):
-		return h.fail(ctx, r, nil, "claim event", err)
 	case err != nil:
+		// ledger.ErrBusy among them: another delivery holds the event,
+		// and this one comes back once it is done.
 		return h.fail(ctx, r, nil, "claim event", err)
 	case rec.Done:
 		r.result, r.reason = ResultDuplicate, "already handled: a duplicate delivery, nothing done again"

@@ -100,11 +100,14 @@ func (l *Ledger) Begin(ctx context.Context, key string) (*Record, error) {
 			":ttl":     number(now.Add(Retention).Unix()),
 		},
 		ReturnValues: ddbtypes.ReturnValueAllNew,
+		// A record held by another delivery comes back with the refusal,
+		// so a duplicate costs one call.
+		ReturnValuesOnConditionCheckFailure: ddbtypes.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var failed *ddbtypes.ConditionalCheckFailedException
 	switch {
 	case errors.As(err, &failed):
-		return l.held(ctx, r)
+		return r.held(failed.Item)
 	case err != nil:
 		return nil, fmt.Errorf("event ledger: claim %s: %w", key, err)
 	}
@@ -112,13 +115,9 @@ func (l *Ledger) Begin(ctx context.Context, key string) (*Record, error) {
 	return r, nil
 }
 
-// held reads a record another delivery claimed: done, or busy.
-func (l *Ledger) held(ctx context.Context, r *Record) (*Record, error) {
-	got, err := l.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(l.Table), Key: r.keyAttr(), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return nil, fmt.Errorf("event ledger: read %s: %w", r.key, err)
-	}
-	r.read(got.Item)
+// held is the record as another delivery left it: done, or busy.
+func (r *Record) held(item map[string]ddbtypes.AttributeValue) (*Record, error) {
+	r.read(item)
 	if !r.Done {
 		return nil, fmt.Errorf("event %s: %w", r.key, ErrBusy)
 	}
