@@ -11,7 +11,6 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/ecsguard/ecsguard/shared/guard"
 )
@@ -34,7 +33,7 @@ func handler(ctx context.Context, log *slog.Logger) (*guard.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	aws, err := config.LoadDefaultConfig(ctx)
+	aws, err := guard.LoadAWSConfig(ctx)
 	if err != nil {
 		return nil, err
 	}

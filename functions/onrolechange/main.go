@@ -11,7 +11,6 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/ecsguard/ecsguard/shared/guard"
 )
@@ -23,7 +22,7 @@ func main() {
 		log.Error("cannot start", "error", err.Error())
 		os.Exit(1)
 	}
-	aws, err := config.LoadDefaultConfig(context.Background())
+	aws, err := guard.LoadAWSConfig(context.Background())
 	if err != nil {
 		log.Error("cannot start", "error", err.Error())
 		os.Exit(1)

@@ -1,9 +1,12 @@
 package guard_test
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
 	"github.com/ecsguard/ecsguard/shared/guard"
 	"github.com/ecsguard/ecsguard/shared/rules"
@@ -50,5 +53,22 @@ func TestConfigFromEnv(t *testing.T) {
 				t.Errorf("ConfigFromEnv = %+v, want %+v", got, tc.want)
 			}
 		})
+	}
+}
+
+// The functions retry throttled calls in the SDK's adaptive mode, which
+// slows a fan-out down instead of failing it.
+func TestLoadAWSConfigAdaptiveRetry(t *testing.T) {
+	t.Setenv("AWS_REGION", "eu-west-1")
+	cfg, err := guard.LoadAWSConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := cfg.Retryer()
+	if _, ok := r.(*retry.AdaptiveMode); !ok {
+		t.Fatalf("retryer %T, want *retry.AdaptiveMode", r)
+	}
+	if n := r.MaxAttempts(); n != guard.MaxAttempts {
+		t.Errorf("max attempts %d, want %d", n, guard.MaxAttempts)
 	}
 }

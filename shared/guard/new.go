@@ -1,9 +1,12 @@
 package guard
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -39,4 +42,21 @@ func New(c Config, cfg aws.Config, log *slog.Logger) *Handler {
 		h.Ledger = &ledger.Ledger{DB: db, Table: c.LedgerTable}
 	}
 	return h
+}
+
+// MaxAttempts is how often a function's SDK clients try a call before the
+// invocation fails for EventBridge to retry it.
+const MaxAttempts = 5
+
+// LoadAWSConfig is a function's AWS configuration: the Lambda environment's
+// credentials and region (AWS_ENDPOINT_URL, when set, points the clients at
+// an emulator), with the SDK's adaptive retry, as ecsguard scan has: a role
+// change that describes many revisions at once slows down when AWS
+// throttles instead of failing.
+func LoadAWSConfig(ctx context.Context) (aws.Config, error) {
+	return config.LoadDefaultConfig(ctx, config.WithRetryer(func() aws.Retryer {
+		return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+			o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) { so.MaxAttempts = MaxAttempts })
+		})
+	}))
 }
