@@ -162,7 +162,7 @@ func (m *Moto) Config(ctx context.Context, account string) aws.Config {
 func Config(endpoint, account string) aws.Config {
 	cfg := aws.Config{
 		Region:       Region,
-		Credentials:  aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider("AKIAEMULATOR", "emulator", "")),
+		Credentials:  aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(accessKey, "emulator", "")),
 		BaseEndpoint: aws.String(endpoint),
 		HTTPClient:   &http.Client{Timeout: 30 * time.Second},
 		Retryer: func() aws.Retryer {
@@ -178,15 +178,24 @@ func Config(endpoint, account string) aws.Config {
 	return cfg
 }
 
-// accountHeader sends every request to moto's account.
+// accessKey is the emulator's static access key. Requests signed with it
+// go to the account Config names; requests signed with credentials moto
+// issued (sts:AssumeRole into another account) go to that account, as
+// on AWS.
+const accessKey = "AKIAEMULATOR"
+
+// accountHeader sends every request signed with the emulator's key to
+// moto's account: moto takes the x-moto-account-id header before the
+// access key, so the header is set only where the key is ours. It runs
+// after signing, which moto does not verify.
 func accountHeader(account string) func(*middleware.Stack) error {
 	return func(s *middleware.Stack) error {
-		return s.Build.Add(middleware.BuildMiddlewareFunc("EmulatorAccount",
-			func(ctx context.Context, in middleware.BuildInput, next middleware.BuildHandler) (middleware.BuildOutput, middleware.Metadata, error) {
-				if req, ok := in.Request.(*smithyhttp.Request); ok {
+		return s.Finalize.Add(middleware.FinalizeMiddlewareFunc("EmulatorAccount",
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				if req, ok := in.Request.(*smithyhttp.Request); ok && strings.Contains(req.Header.Get("Authorization"), "Credential="+accessKey+"/") {
 					req.Header.Set("x-moto-account-id", account)
 				}
-				return next.HandleBuild(ctx, in)
+				return next.HandleFinalize(ctx, in)
 			}), middleware.After)
 	}
 }

@@ -47,9 +47,10 @@ type FaultProxy struct {
 }
 
 type fault struct {
-	kind Fault
-	skip int // calls to let through first
-	left int // <0: every call
+	kind  Fault
+	skip  int    // calls to let through first
+	left  int    // <0: every call
+	match string // when set, only calls whose request body holds it
 }
 
 // StartFaultProxy starts a proxy to target on a free port of 127.0.0.1.
@@ -96,6 +97,15 @@ func (p *FaultProxy) FailAfter(op string, skip, n int, kind Fault) {
 	p.faults[op] = &fault{kind: kind, skip: skip, left: n}
 }
 
+// FailMatching fails the next n calls of op whose request body holds
+// match (n < 0: every one until [FaultProxy.Reset]) with kind: the
+// AssumeRole of one account's role, say, by its ARN.
+func (p *FaultProxy) FailMatching(op, match string, n int, kind Fault) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.faults[op] = &fault{kind: kind, left: n, match: match}
+}
+
 // Ops returns every operation that reached the proxy so far, in order,
 // failed ones and retries included.
 func (p *FaultProxy) Ops() []string {
@@ -121,6 +131,8 @@ func (p *FaultProxy) Calls(op string) int {
 
 func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op, query := operation(r)
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	p.mu.Lock()
 	p.calls[op]++
 	p.ops = append(p.ops, op)
@@ -128,6 +140,7 @@ func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var kind Fault
 	switch {
 	case f == nil:
+	case f.match != "" && !bytes.Contains(body, []byte(f.match)):
 	case f.skip > 0:
 		f.skip--
 	case f.left != 0:
