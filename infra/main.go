@@ -26,14 +26,20 @@ func main() {
 // NewApp adds the deployment to app: the home stack ("Ecsguard", in the
 // home region) and a forwarding stack ("Ecsguard-<region>") for each other
 // region that has events for it, all checked by cdk-nag's AwsSolutions
-// pack.
+// pack. In organization mode the home stack also deploys the member stack
+// (stage "Member", synthesized first) to the member accounts.
 func NewApp(app awscdk.App, s Settings) (home awscdk.Stack, forwarders []awscdk.Stack) {
+	var member string
+	if s.OrganizationMode() {
+		member = memberTemplate(app, s)
+	}
 	home = NewStack(app, "Ecsguard", &StackProps{
 		StackProps: awscdk.StackProps{
 			Env:         &awscdk.Environment{Region: jsii.String(s.HomeRegion)},
 			Description: jsii.String("ecsguard: keeps ECS task and execution roles honest"),
 		},
-		Settings: s,
+		Settings:       s,
+		MemberTemplate: member,
 	})
 	for _, r := range s.ForwardingRegions() {
 		forwarders = append(forwarders, NewForwarderStack(app, "Ecsguard-"+r, &ForwarderProps{

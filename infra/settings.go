@@ -41,7 +41,8 @@ type Settings struct {
 	HomeRegion string
 	// Regions are watched for task definition registrations; each other
 	// than HomeRegion forwards its ECS events to HomeRegion's bus. Default:
-	// HomeRegion alone.
+	// HomeRegion alone. In organization mode the member regions are
+	// watched in the home account too.
 	Regions []string
 	// LogRetentionDays keeps the functions' logs (default 365).
 	LogRetentionDays int
@@ -51,6 +52,40 @@ type Settings struct {
 	// AssetDir is where make build put onregister/bootstrap and
 	// onrolechange/bootstrap (default ../bin, from infra/).
 	AssetDir string
+	// Deployment is "account" (default: the guardrail watches the account
+	// it is deployed to) or "organization" (it watches every account of
+	// the target OUs, docs/organization.md).
+	Deployment string
+	// Organization holds the settings of organization mode; empty in
+	// account mode.
+	Organization Organization
+}
+
+// Organization is what organization mode needs to know of the
+// organization: which one, where to deploy the member stack, and how the
+// functions reach into the member accounts.
+type Organization struct {
+	// ID is the organization's id, o-xxxxxxxxxx (ORGANIZATION_ID): the
+	// central bus admits its accounts alone, the functions assume only its
+	// roles and drop the events of other accounts.
+	ID string
+	// MemberRoleName is the role the functions assume in a member account
+	// (MEMBER_ROLE_NAME; default ecsguard-member).
+	MemberRoleName string
+	// TargetOUs are the OUs (ou-...) or the root (r-...) whose accounts
+	// get the member stack, now and when they join.
+	TargetOUs []string
+	// MemberRegions get the member stack (default: Regions). us-east-1 is
+	// always one: AWS delivers IAM events there alone.
+	MemberRegions []string
+	// Accounts, when set, are the only accounts whose events the
+	// functions handle (WATCHED_ACCOUNTS). Empty: every account of the
+	// organization.
+	Accounts []string
+	// StackSetCallAs is DELEGATED_ADMIN (default: the home account is a
+	// delegated administrator of StackSets) or SELF (it is the management
+	// account).
+	StackSetCallAs string
 }
 
 // The context keys, all under the "ecsguard:" prefix.
@@ -69,6 +104,19 @@ const (
 	ctxLogRetentionDays    = "ecsguard:logRetentionDays"
 	ctxSweepSchedule       = "ecsguard:sweepSchedule"
 	ctxAssetDir            = "ecsguard:assetDir"
+	ctxDeployment          = "ecsguard:deployment"
+	ctxOrganizationID      = "ecsguard:organizationId"
+	ctxMemberRoleName      = "ecsguard:memberRoleName"
+	ctxTargetOUs           = "ecsguard:targetOus"
+	ctxMemberRegions       = "ecsguard:memberRegions"
+	ctxAccounts            = "ecsguard:accounts"
+	ctxStackSetCallAs      = "ecsguard:stackSetCallAs"
+)
+
+// The deployment modes.
+const (
+	deployAccount      = "account"
+	deployOrganization = "organization"
 )
 
 // maxApproversLength leaves room for the other variables in the 4 KB of
@@ -96,6 +144,13 @@ var (
 	// approval can never come from another account. IAM names hold
 	// letters, digits and +=,.@_- (a comma is refused below: the list
 	// reaches the functions comma-separated).
+	// The identifiers of AWS Organizations (API reference, Organization,
+	// OrganizationalUnit, Root, Account) and of IAM role names (IAM
+	// CreateRole, RoleName).
+	organizationID  = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+	targetOU        = regexp.MustCompile(`^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$`)
+	accountID       = regexp.MustCompile(`^\d{12}$`)
+	roleName        = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 	approverPattern = regexp.MustCompile(`^arn:aws(-cn|-us-gov|-iso[a-z-]*)?:(` +
 		`iam::\d{12}:(root|(role|user)/([\w+=,.@*-]+/)*[\w+=,.@*-]+)|` +
 		`sts::\d{12}:assumed-role/[\w+=,.@*-]+/[\w+=,.@*-]+)$`)
@@ -251,8 +306,93 @@ func ParseSettings(context func(key string) any) (Settings, error) {
 	if s.Mode != "enforce" && (s.DryRun || s.EnforceOnRoleChange) {
 		bad(ctxMode, "%s and %s only apply with mode enforce", ctxDryRun, ctxEnforceOnRoleChange)
 	}
+
+	s.Deployment = deployAccount
+	str(ctxDeployment, &s.Deployment)
+	org := Organization{MemberRoleName: "ecsguard-member", StackSetCallAs: "DELEGATED_ADMIN"}
+	str(ctxOrganizationID, &org.ID)
+	str(ctxMemberRoleName, &org.MemberRoleName)
+	org.TargetOUs = list(ctxTargetOUs)
+	org.MemberRegions = list(ctxMemberRegions)
+	org.Accounts = list(ctxAccounts)
+	str(ctxStackSetCallAs, &org.StackSetCallAs)
+	switch s.Deployment = strings.ToLower(s.Deployment); s.Deployment {
+	case deployAccount:
+		// An organization setting left in cdk.json by mistake would
+		// otherwise be ignored silently.
+		for _, key := range []string{ctxOrganizationID, ctxMemberRoleName, ctxTargetOUs, ctxMemberRegions, ctxAccounts, ctxStackSetCallAs} {
+			switch v := context(key).(type) {
+			case nil:
+			case string:
+				if strings.TrimSpace(v) != "" {
+					bad(key, "only applies with %s %s", ctxDeployment, deployOrganization)
+				}
+			case []any:
+				if len(v) > 0 {
+					bad(key, "only applies with %s %s", ctxDeployment, deployOrganization)
+				}
+			default:
+				bad(key, "only applies with %s %s", ctxDeployment, deployOrganization)
+			}
+		}
+	case deployOrganization:
+		switch {
+		case org.ID == "":
+			bad(ctxOrganizationID, "required with %s %s (o- and 10 to 32 lower-case letters or digits)", ctxDeployment, deployOrganization)
+		case !organizationID.MatchString(org.ID):
+			bad(ctxOrganizationID, "%q is not an organization id (o- and 10 to 32 lower-case letters or digits)", org.ID)
+		}
+		if !roleName.MatchString(org.MemberRoleName) {
+			bad(ctxMemberRoleName, "%q is not an IAM role name (1 to 64 letters, digits and +=,.@_-)", org.MemberRoleName)
+		}
+		if len(org.TargetOUs) == 0 {
+			bad(ctxTargetOUs, "required with %s %s: the OUs (ou-...) or the root (r-...) whose accounts get the member stack", ctxDeployment, deployOrganization)
+		}
+		for _, ou := range org.TargetOUs {
+			if !targetOU.MatchString(ou) {
+				bad(ctxTargetOUs, "%q is not an OU id (ou-...) or a root id (r-...)", ou)
+			}
+		}
+		for _, r := range org.MemberRegions {
+			if !regionPattern.MatchString(r) {
+				bad(ctxMemberRegions, "%q is not a region", r)
+			}
+		}
+		if len(org.MemberRegions) == 0 {
+			org.MemberRegions = slices.Clone(s.Regions)
+		}
+		if !slices.Contains(org.MemberRegions, iamRegion) {
+			// IAM events of the member accounts arrive there alone.
+			org.MemberRegions = append(org.MemberRegions, iamRegion)
+		}
+		// The home account is watched wherever the members are.
+		for _, r := range org.MemberRegions {
+			if !slices.Contains(s.Regions, r) {
+				s.Regions = append(s.Regions, r)
+			}
+		}
+		for _, a := range org.Accounts {
+			if !accountID.MatchString(a) {
+				bad(ctxAccounts, "%q is not an account id (12 digits)", a)
+			}
+		}
+		// WATCHED_ACCOUNTS shares the room EXEMPTION_APPROVERS leaves in
+		// the functions' 4 KB of environment.
+		if n := len(strings.Join(org.Accounts, ",")) + len(strings.Join(s.ExemptionApprovers, ",")); n > maxApproversLength {
+			bad(ctxAccounts, "%d characters with %s: Lambda holds 4 KB of environment per function, keep both lists under %d together", n, ctxExemptionApprovers, maxApproversLength)
+		}
+		if org.StackSetCallAs = strings.ToUpper(org.StackSetCallAs); org.StackSetCallAs != "SELF" && org.StackSetCallAs != "DELEGATED_ADMIN" {
+			bad(ctxStackSetCallAs, "want SELF (the management account) or DELEGATED_ADMIN (a delegated administrator), got %q", org.StackSetCallAs)
+		}
+		s.Organization = org
+	default:
+		bad(ctxDeployment, "want %s or %s, got %q", deployAccount, deployOrganization, s.Deployment)
+	}
 	return s, errors.Join(errs...)
 }
+
+// OrganizationMode tells whether the deployment guards an organization.
+func (s Settings) OrganizationMode() bool { return s.Deployment == deployOrganization }
 
 // ForwardingRegions are the regions that need a forwarding stack: every
 // watched region other than the home region, and us-east-1 for IAM events

@@ -121,6 +121,81 @@ func TestParseSettings(t *testing.T) {
 		{"bad Slack ids", map[string]any{"ecsguard:slackWorkspaceId": "workspace", "ecsguard:slackChannelId": "C1"}, nil, []string{"not a Slack workspace id"}},
 		{"wrong types", map[string]any{"ecsguard:mode": 1.0, "ecsguard:emails": true, "ecsguard:logRetentionDays": []any{}}, nil,
 			[]string{"ecsguard:mode: want a string", "ecsguard:emails: want a list", "ecsguard:logRetentionDays: want a number"}},
+		{"account mode by default", nil, func(t *testing.T, s Settings) {
+			if s.Deployment != "account" || s.OrganizationMode() || fmt.Sprint(s.Organization) != fmt.Sprint(Organization{}) {
+				t.Errorf("deployment %q, organization %+v", s.Deployment, s.Organization)
+			}
+		}, nil},
+		{"organization defaults", map[string]any{
+			"ecsguard:deployment": "organization", "ecsguard:organizationId": "o-a1b2c3d4e5", "ecsguard:targetOus": []any{"r-ab12"},
+		}, func(t *testing.T, s Settings) {
+			want := Organization{ID: "o-a1b2c3d4e5", MemberRoleName: "ecsguard-member", TargetOUs: []string{"r-ab12"},
+				MemberRegions: []string{"us-east-1"}, StackSetCallAs: "DELEGATED_ADMIN"}
+			if !s.OrganizationMode() || fmt.Sprint(s.Organization) != fmt.Sprint(want) {
+				t.Errorf("organization %+v, want %+v", s.Organization, want)
+			}
+			if !slices.Equal(s.Regions, []string{"us-east-1"}) || len(s.ForwardingRegions()) != 0 {
+				t.Errorf("regions %v, forwarding %v", s.Regions, s.ForwardingRegions())
+			}
+		}, nil},
+		{"organization from -c strings", map[string]any{
+			"ecsguard:deployment": "Organization", "ecsguard:organizationId": "o-zz99yy88xx77",
+			"ecsguard:targetOus": "ou-ab12-cdef3456, r-ab12", "ecsguard:memberRoleName": "sec+ecsguard@reader",
+			"ecsguard:homeRegion": "eu-west-1", "ecsguard:memberRegions": "eu-west-1,ap-southeast-2",
+			"ecsguard:accounts": "111122223333, 444455556666", "ecsguard:stackSetCallAs": "self",
+		}, func(t *testing.T, s Settings) {
+			org := s.Organization
+			if org.MemberRoleName != "sec+ecsguard@reader" || org.StackSetCallAs != "SELF" || !slices.Equal(org.TargetOUs, []string{"ou-ab12-cdef3456", "r-ab12"}) ||
+				!slices.Equal(org.Accounts, []string{"111122223333", "444455556666"}) {
+				t.Errorf("organization %+v", org)
+			}
+			// IAM events arrive in us-east-1: it is always a member
+			// region, and the home account is watched where the members
+			// are.
+			if !slices.Equal(org.MemberRegions, []string{"eu-west-1", "ap-southeast-2", "us-east-1"}) {
+				t.Errorf("member regions %v", org.MemberRegions)
+			}
+			if !slices.Equal(s.Regions, []string{"eu-west-1", "ap-southeast-2", "us-east-1"}) || !slices.Equal(s.ForwardingRegions(), []string{"ap-southeast-2", "us-east-1"}) {
+				t.Errorf("regions %v, forwarding %v", s.Regions, s.ForwardingRegions())
+			}
+		}, nil},
+		{"member regions default to the watched regions", map[string]any{
+			"ecsguard:deployment": "organization", "ecsguard:organizationId": "o-a1b2c3d4e5", "ecsguard:targetOus": "r-ab12",
+			"ecsguard:homeRegion": "eu-west-1", "ecsguard:regions": []any{"eu-central-1"},
+		}, func(t *testing.T, s Settings) {
+			if !slices.Equal(s.Organization.MemberRegions, []string{"eu-west-1", "eu-central-1", "us-east-1"}) {
+				t.Errorf("member regions %v", s.Organization.MemberRegions)
+			}
+		}, nil},
+		{"organization: every problem reported", map[string]any{
+			"ecsguard:deployment": "organization", "ecsguard:organizationId": "o-ABC", "ecsguard:memberRoleName": "ecsguard member",
+			"ecsguard:targetOus": []any{"ou-ab12", "111122223333", "r-ab12"}, "ecsguard:memberRegions": []any{"Mars"},
+			"ecsguard:accounts": []any{"12345", "111122223333"}, "ecsguard:stackSetCallAs": "ADMIN",
+		}, nil, []string{
+			`ecsguard:organizationId: "o-ABC" is not an organization id`, `ecsguard:memberRoleName: "ecsguard member" is not an IAM role name`,
+			`ecsguard:targetOus: "ou-ab12" is not an OU id`, `ecsguard:targetOus: "111122223333" is not an OU id`,
+			`ecsguard:memberRegions: "Mars" is not a region`, `ecsguard:accounts: "12345" is not an account id`,
+			`ecsguard:stackSetCallAs: want SELF (the management account) or DELEGATED_ADMIN (a delegated administrator), got "ADMIN"`,
+		}},
+		{"organization needs its id and OUs", map[string]any{"ecsguard:deployment": "organization"}, nil, []string{
+			"ecsguard:organizationId: required with ecsguard:deployment organization", "ecsguard:targetOus: required with ecsguard:deployment organization",
+		}},
+		{"organization settings need organization mode", map[string]any{
+			"ecsguard:organizationId": "o-a1b2c3d4e5", "ecsguard:targetOus": []any{"r-ab12"}, "ecsguard:accounts": []any{},
+		}, nil, []string{
+			"ecsguard:organizationId: only applies with ecsguard:deployment organization", "ecsguard:targetOus: only applies with ecsguard:deployment organization",
+		}},
+		{"bad deployment", map[string]any{"ecsguard:deployment": "org"}, nil, []string{`ecsguard:deployment: want account or organization, got "org"`}},
+		{"accounts share the approvers' room", map[string]any{
+			"ecsguard:deployment": "organization", "ecsguard:organizationId": "o-a1b2c3d4e5", "ecsguard:targetOus": "r-ab12",
+			"ecsguard:accounts": func() string {
+				var b strings.Builder
+				for i := range 160 {
+					fmt.Fprintf(&b, "%012d,", 100000000000+i)
+				}
+				return b.String()
+			}(),
+		}, nil, []string{"ecsguard:accounts: 2079 characters with ecsguard:exemptionApprovers"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -28,6 +28,9 @@ import (
 type StackProps struct {
 	awscdk.StackProps
 	Settings Settings
+	// MemberTemplate is the member stack's template (memberTemplate), which
+	// the StackSet deploys in organization mode.
+	MemberTemplate string
 }
 
 // The event patterns of SPEC §1. Only successful calls: a failed one
@@ -186,6 +189,9 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	// watches itself, which a reference could not express.
 	rule := func(suffix string) string { return *stack.StackName() + "-" + suffix }
 	ruleNames := []string{rule("RegisterTaskDefinition"), rule("RoleChange"), rule("Sweep"), rule("Tamper")}
+	if s.OrganizationMode() {
+		ruleNames = append(ruleNames, centralRuleNames(rule)...)
+	}
 
 	onRegister := newFunction(stack, "OnRegister", "onregister", s, topic, key)
 	onRoleChange := newFunction(stack, "OnRoleChange", "onrolechange", s, topic, key)
@@ -201,7 +207,9 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 		f.fn.AddEnvironment(jsii.String("ECSGUARD_KEY_ARN"), key.KeyArn(), nil)
 		f.fn.AddEnvironment(jsii.String("ECSGUARD_RULE_NAMES"), jsii.String(strings.Join(ruleNames, ",")), nil)
 		// Events of any other account are dropped.
-		f.fn.AddEnvironment(jsii.String("WATCHED_ACCOUNTS"), stack.Account(), nil)
+		if accounts := watchedAccounts(stack, s); accounts != nil {
+			f.fn.AddEnvironment(jsii.String("WATCHED_ACCOUNTS"), accounts, nil)
+		}
 		if len(s.ExemptionApprovers) > 0 {
 			f.fn.AddEnvironment(jsii.String("EXEMPTION_APPROVERS"), jsii.String(strings.Join(s.ExemptionApprovers, ",")), nil)
 		}
@@ -242,7 +250,9 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	// query a role's entries (onregister for the families sharing a task
 	// role, TD-013); onrolechange forgets an entry whose revision is gone.
 	index.Grant(onRegister.role, jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:BatchWriteItem"), jsii.String("dynamodb:Query"))
-	index.Grant(onRoleChange.role, jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:BatchWriteItem"), jsii.String("dynamodb:DeleteItem"), jsii.String("dynamodb:Query"))
+	// onrolechange also reads the mark a sweep leaves per account (GetItem)
+	// and writes it (PutItem).
+	index.Grant(onRoleChange.role, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:BatchWriteItem"), jsii.String("dynamodb:DeleteItem"), jsii.String("dynamodb:Query"))
 
 	// The rules. Registrations of this region and those forwarded here;
 	// IAM events, which AWS delivers in us-east-1 (and forwards here when
@@ -254,6 +264,9 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 		awsevents.Schedule_Expression(jsii.String(s.SweepSchedule)))
 	onRoleChange.subscribe(stack, "TamperRule", ruleNames[3], "Changes to ecsguard's own topics, key and rules, to onrolechange",
 		tamperPattern([]string{*topic.TopicArn(), *alarmTopic.TopicArn()}, *key.KeyArn(), ruleNames), nil)
+	if s.OrganizationMode() {
+		addOrganization(stack, s, props.MemberTemplate, ruleNames[4:], onRegister, onRoleChange)
+	}
 
 	// Alarms: a function that fails, an event that lands in a DLQ. Each
 	// notifies both topics (see alarmTopic).
@@ -280,7 +293,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	awscdk.NewCfnOutput(stack, jsii.String("OnRoleChangeFunction"), &awscdk.CfnOutputProps{Value: onRoleChange.fn.FunctionName()})
 	awscdk.NewCfnOutput(stack, jsii.String("RoleIndexTable"), &awscdk.CfnOutputProps{Value: index.TableName()})
 	awscdk.NewCfnOutput(stack, jsii.String("IdempotencyTable"), &awscdk.CfnOutputProps{Value: idempotency.TableName()})
-	suppressHome(onRegister, onRoleChange)
+	suppressHome(s, onRegister, onRoleChange)
 	return stack
 }
 
@@ -376,6 +389,7 @@ func newFunction(stack awscdk.Stack, id, name string, s Settings, topic awssns.T
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 	f.role = awsiam.NewRole(stack, jsii.String(id+"Role"), &awsiam.RoleProps{
+		RoleName:    functionRoleName(s, name),
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("ecsguard " + name + ": reads task definitions and roles, publishes findings"),
 	})
@@ -424,11 +438,17 @@ func (f *guardFunction) allow(sid string, actions []string, resources ...string)
 	}))
 }
 
-// subscribe sends the events of a rule (a pattern, or a schedule) to the
-// function. EventBridge retries a delivery that fails for a day, then keeps
-// the event in the function's DLQ.
+// subscribe sends the events of a rule (a pattern, or a schedule) on the
+// default bus to the function. EventBridge retries a delivery that fails
+// for a day, then keeps the event in the function's DLQ.
 func (f *guardFunction) subscribe(stack awscdk.Stack, id, name, description string, pattern *awsevents.EventPattern, schedule awsevents.Schedule) awsevents.Rule {
+	return f.subscribeOn(stack, nil, id, name, description, pattern, schedule)
+}
+
+// subscribeOn is subscribe on a bus (nil: the default bus).
+func (f *guardFunction) subscribeOn(stack awscdk.Stack, bus awsevents.IEventBus, id, name, description string, pattern *awsevents.EventPattern, schedule awsevents.Schedule) awsevents.Rule {
 	rule := awsevents.NewRule(stack, jsii.String(id), &awsevents.RuleProps{
+		EventBus:     bus,
 		RuleName:     jsii.String(name),
 		Description:  jsii.String(description),
 		EventPattern: pattern,

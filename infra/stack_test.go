@@ -358,7 +358,7 @@ func TestLeastPrivilege(t *testing.T) {
 	}
 	want := map[string][]string{
 		"OnRegister": append(slices.Clone(read), "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:Query"),
-		"OnRoleChange": append(slices.Clone(read), "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:Query",
+		"OnRoleChange": append(slices.Clone(read), "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:Query",
 			"ecs:ListTaskDefinitions", "ecs:ListClusters", "iam:ListEntitiesForPolicy", "iam:ListInstanceProfilesForRole",
 			"events:ListEventBuses", "events:ListRuleNamesByTarget", "events:ListTargetsByRule",
 			"scheduler:ListSchedules", "scheduler:GetSchedule", "application-autoscaling:DescribeScalableTargets"),
@@ -493,7 +493,7 @@ func TestTableGrants(t *testing.T) {
 		},
 		"OnRoleChange": {
 			"Idempotency": {"dynamodb:BatchGetItem", "dynamodb:UpdateItem"},
-			"RoleIndex":   {"dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query"},
+			"RoleIndex":   {"dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
 		},
 	}
 	for _, app := range []*synthesized{defaults(t), full(t)} {
