@@ -112,6 +112,9 @@ func (ev *eventView) notification(p *part, subject string) chatNotification {
 	}
 	if ev.account != "" {
 		b.WriteString(" in account " + code(ev.account))
+		if n := oneLine(ev.e.AccountName); n != "" {
+			b.WriteString(" (" + n + ")")
+		}
 	}
 	if ev.region != "" {
 		b.WriteString(", " + code(ev.region))

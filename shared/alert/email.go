@@ -64,7 +64,7 @@ func (ev *eventView) emailHeader(p *part) string {
 		field(&b, "Event ID:", orNone(oneLine(e.ID)))
 		field(&b, "Actor:", orNone(oneLine(e.Actor)))
 	}
-	field(&b, "Account:", orNone(ev.account))
+	field(&b, "Account:", orNone(ev.accountLabel()))
 	field(&b, "Region:", orNone(ev.region))
 	if r := oneLine(e.Role); r != "" {
 		field(&b, "Role changed:", r)

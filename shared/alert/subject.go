@@ -19,11 +19,21 @@ import (
 //	[HIGH] ecsguard: web-api:42 deregistered: task role and execution role are the same role (+1 more)
 //	[CRITICAL] ecsguard: AttachRolePolicy on web-api-task affects 2 task definitions, deregistered 2
 //	[CRITICAL] ecsguard: tampering: DeleteTopic on ecsguard-findings by intruder
+//
+// In an organization the account leads what happened, by name when
+// Organizations gave one: "[HIGH] ecsguard: team-a: web-api:42 ...".
 func (ev *eventView) subjectLine(p *part) string {
 	prefix := "[" + tagWord(p.headline) + "] ecsguard: "
+	if n := oneLine(ev.e.AccountName); n != "" {
+		prefix += truncate(n, maxAccountName) + ": "
+	}
 	suffix := partSuffix(p)
 	return prefix + ev.summary(p, maxSubject-len(prefix)-len(suffix)) + suffix
 }
+
+// maxAccountName bounds the account name in a subject, which SNS caps
+// below 100 characters: the rest is for what happened.
+const maxAccountName = 24
 
 // partSuffix numbers a part of several: " (2/3)".
 func partSuffix(p *part) string {

@@ -450,6 +450,7 @@ func (ev *eventView) attributes(p *part) map[string]string {
 	}
 	set("rules", ruleList(ids))
 	set("account", ev.account)
+	set("accountName", oneLine(ev.e.AccountName))
 	set("region", ev.region)
 	if !ev.single {
 		set("event", oneLine(ev.e.Name))
@@ -470,4 +471,13 @@ func ruleList(ids []string) string {
 	}
 	b, _ := json.Marshal(ids) // strings always marshal
 	return string(b)
+}
+
+// accountLabel is the account as a reader knows it: its name in the
+// organization and its id, or the id alone.
+func (ev *eventView) accountLabel() string {
+	if n := oneLine(ev.e.AccountName); n != "" && ev.account != "" {
+		return n + " (" + ev.account + ")"
+	}
+	return ev.account
 }

@@ -34,6 +34,7 @@ type Event struct {
 	Kind            Kind
 	ID, Name, Actor string
 	Account, Region string
+	AccountName     string   // the account's name in the organization, when known
 	Role, Policy    string   // the role and the policy the event names, if any
 	Roles           []string // the roles it reaches: for a policy-level change, every role the policy is attached to
 	Resource        string   // for Tampering: the resource of ecsguard's that was changed

@@ -33,6 +33,14 @@ func New(ecsClient *ecs.Client, iamClient *iam.Client) *Loader {
 	return &Loader{ecs: ecsClient, iam: iamClient, versions: newVersionCache()}
 }
 
+// With is a Loader over other clients (another account's) that shares
+// this one's cache of policy documents: AWS managed policies read in one
+// account serve every account, and customer policies are cached by their
+// ARN, which names their account.
+func (l *Loader) With(ecsClient *ecs.Client, iamClient *iam.Client) *Loader {
+	return &Loader{ecs: ecsClient, iam: iamClient, versions: l.versions, PageSize: l.PageSize}
+}
+
 // TaskDefinitionFacts loads the task definition arn (with its tags) and its
 // task and execution roles. Facts that cannot be read for a permanent
 // reason are listed in Facts.Missing; the error is non-nil only for a

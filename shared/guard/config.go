@@ -67,11 +67,22 @@ type Config struct {
 	KeyARN        string
 	RuleNames     []string
 	AlarmTopicARN string
+	// MemberRoleName, in an organization, is the role the functions assume
+	// in the account of an event that is not their own (MEMBER_ROLE_NAME);
+	// a change to it is tampering. Empty: the own account only.
+	MemberRoleName string
+	// Organization is the organization's id (ORGANIZATION_ID): events of
+	// accounts that are not its active members are dropped.
+	Organization string
 }
 
 var (
 	regionName = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$`)
 	accountID  = regexp.MustCompile(`^\d{12}$`)
+	// https://docs.aws.amazon.com/organizations/latest/APIReference/API_Organization.html
+	organizationID = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+	// https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html
+	iamRoleName = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 )
 
 // list splits a comma-separated setting, dropping blanks and repeats.
@@ -135,6 +146,17 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		if !strings.HasPrefix(a, "arn:") {
 			errs = append(errs, fmt.Errorf("EXEMPTION_APPROVERS: %q is not a principal ARN", a))
 		}
+	}
+	c.MemberRoleName = strings.TrimSpace(getenv("MEMBER_ROLE_NAME"))
+	if c.MemberRoleName != "" && !iamRoleName.MatchString(c.MemberRoleName) {
+		errs = append(errs, fmt.Errorf("MEMBER_ROLE_NAME %q is not a role name", c.MemberRoleName))
+	}
+	c.Organization = strings.TrimSpace(getenv("ORGANIZATION_ID"))
+	switch {
+	case c.Organization != "" && !organizationID.MatchString(c.Organization):
+		errs = append(errs, fmt.Errorf("ORGANIZATION_ID %q is not an organization id (o-…)", c.Organization))
+	case c.Organization != "" && c.MemberRoleName == "":
+		errs = append(errs, errors.New("ORGANIZATION_ID needs MEMBER_ROLE_NAME: the role to assume in member accounts"))
 	}
 	for _, a := range list(getenv("WATCHED_ACCOUNTS")) {
 		if !accountID.MatchString(a) {

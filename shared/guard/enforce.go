@@ -65,7 +65,10 @@ func (h *Handler) decide(ctx context.Context, v assess.Verdict, enabled bool, ki
 			return rules.Action{}, err
 		}
 	}
-	_, err := h.ECS.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(arn)}, awsfacts.InRegionOf(arn))
+	rd, err := h.in(ctx, arnAccount(arn))
+	if err == nil {
+		_, err = rd.ECS.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(arn)}, awsfacts.InRegionOf(arn))
+	}
 	switch {
 	case err == nil:
 		act.Result = rules.ActionResult{Kind: rules.Deregistered}

@@ -3,10 +3,12 @@ package guard
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
 
+	"github.com/ecsguard/ecsguard/shared/accounts"
 	"github.com/ecsguard/ecsguard/shared/assess"
 	"github.com/ecsguard/ecsguard/shared/awsfacts"
 	"github.com/ecsguard/ecsguard/shared/iampolicy"
@@ -36,7 +38,15 @@ func (h *Handler) gather(ctx context.Context, ev *assess.Event, ch trail.Change,
 // its task role (TD-013). The index never holds the alert back: when it
 // cannot be written or read, the alert says so.
 func (h *Handler) gatherRegistration(ctx context.Context, ch trail.Change, rec *ledger.Record) ([]assess.Subject, []string, error) {
-	f, err := h.Facts.TaskDefinitionFacts(ctx, ch.TaskDefinitionARN)
+	account := cmpOr(arnAccount(ch.TaskDefinitionARN), ch.Account)
+	rd, err := h.in(ctx, account)
+	if unreachable(err) {
+		return []assess.Subject{cannotRead(ch, rules.SubjectTaskDefinition, ch.TaskDefinitionARN, err)}, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := rd.Facts.TaskDefinitionFacts(ctx, ch.TaskDefinitionARN)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -49,7 +59,7 @@ func (h *Handler) gatherRegistration(ctx context.Context, ch trail.Change, rec *
 			notes = append(notes, "the role index was not updated, so role changes may miss this revision until the next sweep: "+err.Error())
 		}
 		if td.TaskRoleARN != "" {
-			if fam, err := h.Index.Families(ctx, td.TaskRoleARN); err != nil {
+			if fam, err := h.Index.Families(ctx, account, td.TaskRoleARN); err != nil {
 				notes = append(notes, "the role index could not be read, so TD-013 (a task role shared by families) was not judged: "+err.Error())
 			} else {
 				s.Facts.Families = map[string][]string{td.TaskRoleARN: fam}
@@ -78,14 +88,25 @@ func earlier(rec *ledger.Record, arn, status string) (rules.Action, bool) {
 // state before the change when the event tells it. Revisions an earlier
 // delivery of the event deregistered are judged again and reported.
 func (h *Handler) gatherRoleChange(ctx context.Context, ev *assess.Event, ch trail.Change, rec *ledger.Record) ([]assess.Subject, []string, error) {
-	roles, subjects, err := h.changedRoles(ctx, ch)
+	rd, err := h.in(ctx, ch.Account)
+	if unreachable(err) {
+		subject, arn := rules.SubjectRole, roleARN(ch)
+		if ch.RoleName == "" {
+			subject, arn = rules.SubjectPolicy, ch.PolicyARN
+		}
+		return []assess.Subject{cannotRead(ch, subject, arn, err)}, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	roles, subjects, err := changedRoles(ctx, rd, ch)
 	ev.Roles = roles
 	if err != nil || len(roles) == 0 {
 		return subjects, nil, err
 	}
-	g := &roleChange{h: h, ch: ch, rec: rec, known: awsfacts.Roles{}, seen: map[string]bool{}, cache: rules.NewCache()}
-	if h.Uses != nil {
-		g.uses = h.Uses.Begin()
+	g := &roleChange{h: h, rd: rd, ch: ch, rec: rec, known: awsfacts.Roles{}, seen: map[string]bool{}, cache: rules.NewCache()}
+	if rd.Uses != nil {
+		g.uses = rd.Uses.Begin()
 	}
 	for _, name := range roles {
 		if err := g.role(ctx, name); err != nil {
@@ -102,27 +123,46 @@ func (h *Handler) gatherRoleChange(ctx context.Context, ev *assess.Event, ch tra
 // every role a changed managed policy is attached to. When those cannot be
 // listed for good (access denied), the policy itself is the subject, with
 // an incomplete report, so the change is still alerted.
-func (h *Handler) changedRoles(ctx context.Context, ch trail.Change) ([]string, []assess.Subject, error) {
+func changedRoles(ctx context.Context, rd *reader, ch trail.Change) ([]string, []assess.Subject, error) {
 	if ch.RoleName != "" {
 		return []string{ch.RoleName}, nil, nil
 	}
-	roles, err := h.Facts.PolicyRoles(ctx, ch.PolicyARN)
+	roles, err := rd.Facts.PolicyRoles(ctx, ch.PolicyARN)
 	switch {
 	case err == nil:
 		return roles, nil, nil
 	case !awsfacts.Permanent(err):
 		return nil, nil, err
 	}
-	return nil, []assess.Subject{{Facts: rules.Facts{
+	return nil, []assess.Subject{cannotRead(ch, rules.SubjectPolicy, ch.PolicyARN, err)}, nil
+}
+
+// cannotRead is a subject that could not be read at all, with why: its
+// report is incomplete, so the event is alerted and nothing is enforced.
+func cannotRead(ch trail.Change, subject, arn string, err error) assess.Subject {
+	return assess.Subject{Facts: rules.Facts{
 		Account: ch.Account, Region: ch.Region,
-		Unread:  &rules.Subject{Type: rules.SubjectPolicy, ARN: ch.PolicyARN},
-		Missing: []rules.FactError{{Subject: ch.PolicyARN, Err: err}},
-	}}}, nil
+		Unread:  &rules.Subject{Type: subject, ARN: arn},
+		Missing: []rules.FactError{{Subject: arn, Err: err}},
+	}}
+}
+
+// unreachable reports whether err is a member account that cannot be
+// entered: its member role could not be assumed.
+func unreachable(err error) bool {
+	var ae *accounts.AssumeError
+	return errors.As(err, &ae)
+}
+
+// roleARN is the ARN of the role the change names.
+func roleARN(ch trail.Change) string {
+	return accounts.RoleARN(cmpOr(arnPartition(ch.Actor), "aws"), ch.Account, ch.RoleName)
 }
 
 // roleChange gathers the subjects of one role change.
 type roleChange struct {
 	h        *Handler
+	rd       *reader // the clients of the change's account
 	ch       trail.Change
 	rec      *ledger.Record
 	known    awsfacts.Roles // each role read once in the invocation
@@ -138,7 +178,7 @@ type roleChange struct {
 // role adds the role as a secondary role when it is one (or when what uses
 // it could not be read), and the revisions that use it.
 func (g *roleChange) role(ctx context.Context, name string) error {
-	role, missing, err := g.h.Facts.Role(ctx, name)
+	role, missing, err := g.rd.Facts.Role(ctx, name)
 	if err != nil {
 		return err
 	}
@@ -190,7 +230,7 @@ func (g *roleChange) taskDefinitions(ctx context.Context, role string, arns []st
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			described[i], errs[i] = g.h.Facts.Describe(ctx, arn)
+			described[i], errs[i] = g.rd.Facts.Describe(ctx, arn)
 		}()
 	}
 	wg.Wait()
@@ -206,17 +246,32 @@ func (g *roleChange) taskDefinitions(ctx context.Context, role string, arns []st
 }
 
 // using lists the revisions that use the role: the index, or the scan
-// when there is none or it cannot be read.
+// when there is none, it cannot be read, or no sweep has walked the
+// account yet (its older revisions may be missing from the index).
 func (g *roleChange) using(ctx context.Context, name string) ([]string, error) {
 	if g.h.Index != nil && g.indexErr == nil {
-		arns, err := g.h.Index.TaskDefinitions(ctx, name)
+		arns, err := g.indexed(ctx, name)
 		if err == nil {
 			return arns, nil
 		}
 		g.indexErr = err
-		g.notes = append(g.notes, "the role index could not be read, so every ACTIVE revision was scanned instead: "+err.Error())
+		g.notes = append(g.notes, "every ACTIVE revision was scanned instead of reading the role index: "+err.Error())
 	}
-	return g.h.Scan.TaskDefinitions(ctx, name)
+	return g.rd.Scan.TaskDefinitions(ctx, name)
+}
+
+// errNotSwept says the index cannot answer for an account yet.
+var errNotSwept = errors.New("the role index has not been built for this account yet (the daily sweep builds it)")
+
+func (g *roleChange) indexed(ctx context.Context, name string) ([]string, error) {
+	swept, err := g.h.Index.Swept(ctx, g.ch.Account)
+	switch {
+	case err != nil:
+		return nil, err
+	case !swept:
+		return nil, fmt.Errorf("account %s: %w", g.ch.Account, errNotSwept)
+	}
+	return g.h.Index.TaskDefinitions(ctx, g.ch.Account, name)
 }
 
 // taskDefinition adds one revision, with the role changed as it was before
@@ -224,7 +279,7 @@ func (g *roleChange) using(ctx context.Context, name string) ([]string, error) {
 // from the index, unless this event deregistered it: then it is reported.
 func (g *roleChange) taskDefinition(ctx context.Context, role string, d awsfacts.Described, before *rules.Role) error {
 	arn := d.ARN
-	f, err := g.h.Facts.FactsOf(ctx, d, g.known)
+	f, err := g.rd.Facts.FactsOf(ctx, d, g.known)
 	if err != nil {
 		return err
 	}
@@ -232,7 +287,7 @@ func (g *roleChange) taskDefinition(ctx context.Context, role string, d awsfacts
 	action, inactive := earlier(g.rec, arn, td.Status)
 	if inactive {
 		if role != "" {
-			g.h.forget(ctx, role, arn) // deregistered since it was indexed
+			g.h.forget(ctx, g.ch.Account, role, arn) // deregistered since it was indexed
 		}
 		return nil
 	}
@@ -259,7 +314,7 @@ func (g *roleChange) families(ctx context.Context, taskRole string) ([]string, b
 	if fam, ok := g.fams[taskRole]; ok {
 		return fam, true
 	}
-	fam, err := g.h.Index.Families(ctx, taskRole)
+	fam, err := g.h.Index.Families(ctx, g.ch.Account, taskRole)
 	if err != nil {
 		return nil, false
 	}
@@ -314,11 +369,11 @@ func roleName(arn string) string { return arn[strings.LastIndexByte(arn, '/')+1:
 
 // forget drops a stale index entry; failing to is harmless (the next
 // lookup skips the revision again), so it is only logged.
-func (h *Handler) forget(ctx context.Context, role, arn string) {
+func (h *Handler) forget(ctx context.Context, account, role, arn string) {
 	if h.Index == nil {
 		return
 	}
-	if err := h.Index.Forget(ctx, role, arn); err != nil && h.Log != nil {
+	if err := h.Index.Forget(ctx, account, role, arn); err != nil && h.Log != nil {
 		h.Log.Warn("could not drop a stale index entry", "role", role, "taskDefinition", arn, "error", err.Error())
 	}
 }

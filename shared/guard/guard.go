@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/ecsguard/ecsguard/shared/accounts"
 	"github.com/ecsguard/ecsguard/shared/awsfacts"
 	"github.com/ecsguard/ecsguard/shared/ledger"
 	"github.com/ecsguard/ecsguard/shared/roleuse"
@@ -37,6 +38,12 @@ type Handler struct {
 	// Ledger keeps one record per event, so that a duplicate or a retry
 	// neither deregisters nor alerts twice.
 	Ledger *ledger.Ledger
+	// Accounts knows the deployment's own account and, in an
+	// organization, its members and how to act in each (MEMBER_ROLE_NAME,
+	// ORGANIZATION_ID). Facts, ECS, Scan and Uses act in the own account;
+	// a member account gets its own, through its member role.
+	Accounts *accounts.Directory
+	members  readers
 }
 
 // OnRegister handles an EventBridge event for an ECS RegisterTaskDefinition

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/ecsguard/ecsguard/shared/accounts"
 	"github.com/ecsguard/ecsguard/shared/awsfacts"
 	"github.com/ecsguard/ecsguard/shared/ledger"
 	"github.com/ecsguard/ecsguard/shared/roleuse"
@@ -34,6 +35,7 @@ func New(c Config, cfg aws.Config, log *slog.Logger) *Handler {
 		Scan:   &roleuse.Scan{ECS: ecsClient, Regions: c.Regions},
 		Uses:   awsfacts.NewUseFinder(cfg),
 	}
+	h.Accounts = &accounts.Directory{Base: cfg, RoleName: c.MemberRoleName, Organization: c.Organization, Session: "ecsguard"}
 	db := dynamodb.NewFromConfig(cfg)
 	if c.IndexTable != "" {
 		h.Index = &roleuse.Index{DB: db, Table: c.IndexTable}

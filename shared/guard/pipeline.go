@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ecsguard/ecsguard/shared/accounts"
 	"github.com/ecsguard/ecsguard/shared/assess"
 	"github.com/ecsguard/ecsguard/shared/ledger"
 	"github.com/ecsguard/ecsguard/shared/rules"
@@ -45,6 +46,15 @@ func (h *Handler) pipeline(ctx context.Context, event []byte, fn function, r *ru
 	if !ok {
 		return nil
 	}
+	name, drop, err := h.member(ctx, cmpOr(arnAccount(r.ch.TaskDefinitionARN), r.ch.Account))
+	switch {
+	case err != nil:
+		return h.fail(ctx, r, nil, "check the account", err)
+	case drop != "":
+		r.result, r.reason = ResultDropped, fmt.Sprintf("event %s: %s", r.ch.EventID, drop)
+		return nil
+	}
+	ev.AccountName = name
 	rec, err := h.Ledger.Begin(ctx, r.ch.Account+"/"+r.ch.EventID)
 	switch {
 	case err != nil:
@@ -124,14 +134,14 @@ func (h *Handler) accept(event []byte, fn function, r *run) (assess.Event, bool)
 		return drop(ResultDropped, fmt.Sprintf("event %s: not an IAM change or a change to ecsguard's resources (%s %s)", ch.EventID, ch.Source, ch.EventName))
 	case !h.watches(ch.Account) || !h.watches(arnAccount(ch.TaskDefinitionARN)):
 		return drop(ResultDropped, fmt.Sprintf("event %s: account %s is not watched by this deployment (WATCHED_ACCOUNTS)", ch.EventID, cmpOr(arnAccount(ch.TaskDefinitionARN), ch.Account)))
-	case slices.ContainsFunc(h.Config.OwnRoleARNs, ch.CausedBy):
+	case slices.ContainsFunc(h.Config.OwnRoleARNs, ch.CausedBy), h.Config.MemberRoleName != "" && ch.CausedBy(h.ownRole(ch.Account, h.Config.MemberRoleName)):
 		return drop(ResultIgnored, "caused by ecsguard's own role "+ch.Actor)
 	}
 	switch {
 	case ch.Source == trail.SourceECS:
 		ev.Kind = assess.Registration
-	case ch.Source == trail.SourceIAM && h.ownRole(ch.RoleName) != "":
-		ev.Kind, ev.Resource = assess.Tampering, h.ownRole(ch.RoleName)
+	case ch.Source == trail.SourceIAM && h.ownRole(ch.Account, ch.RoleName) != "":
+		ev.Kind, ev.Resource = assess.Tampering, h.ownRole(ch.Account, ch.RoleName)
 	case ch.Source == trail.SourceIAM:
 		ev.Kind = assess.RoleChange
 	case h.ownResource(ch.Resource):
@@ -149,15 +159,24 @@ func (h *Handler) watches(account string) bool {
 	return account == "" || len(h.Config.WatchedAccounts) == 0 || slices.Contains(h.Config.WatchedAccounts, account)
 }
 
-// ownRole returns the ARN of ecsguard's own role of that name, or "".
-func (h *Handler) ownRole(name string) string {
+// ownRole returns the ARN of ecsguard's own role of that name in account,
+// or "": the functions' roles, and in an organization the member role of
+// every account.
+func (h *Handler) ownRole(account, name string) string {
 	if name == "" {
 		return ""
 	}
 	for _, arn := range h.Config.OwnRoleARNs {
-		if strings.EqualFold(arn[strings.LastIndexByte(arn, '/')+1:], name) {
+		if strings.EqualFold(arn[strings.LastIndexByte(arn, '/')+1:], name) && (account == "" || arnAccount(arn) == account) {
 			return arn
 		}
+	}
+	if m := h.Config.MemberRoleName; m != "" && strings.EqualFold(m, name) {
+		partition := "aws"
+		if len(h.Config.OwnRoleARNs) > 0 {
+			partition = cmpOr(arnPartition(h.Config.OwnRoleARNs[0]), partition)
+		}
+		return accounts.RoleARN(partition, account, m)
 	}
 	return ""
 }

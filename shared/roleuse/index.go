@@ -14,8 +14,9 @@ import (
 	"github.com/ecsguard/ecsguard/shared/rules"
 )
 
-// Attribute names of the index table: partition key "role" (the role name,
-// lower-cased, as IAM names are unique regardless of case), sort key
+// Attribute names of the index table: partition key "role" (the role's
+// account and name, lower-cased, as IAM names are unique in an account
+// regardless of case: "111122223333/web-api-task"), sort key
 // "taskDefinition" (the revision ARN), and "use" ("task", "execution" or
 // "task,execution").
 const (
@@ -23,6 +24,11 @@ const (
 	KeyTaskDefinition = "taskDefinition"
 	attrUse           = "use"
 )
+
+// sweptKey is the partition of the marks a sweep leaves, one per account
+// it walked (the account is the sort key): an account without one has
+// revisions the index may not know, so its lookups go to the scan.
+const sweptKey = "#swept"
 
 // Index is the table of roles and the revisions that use them. It is safe
 // for concurrent use.
@@ -32,19 +38,21 @@ type Index struct {
 
 	mu       sync.Mutex
 	recorded map[string]bool // role and revision entries this process wrote
+	swept    map[string]bool // accounts known to be swept
 }
 
 // Record adds td's task and execution roles to the index, in one
 // BatchWriteItem. An entry this process already wrote is not written
 // again: a revision is immutable, so its roles never change.
 func (ix *Index) Record(ctx context.Context, td *rules.TaskDefinition) error {
+	account := arnAccount(td.ARN)
 	uses := map[string][]string{}
 	if td.TaskRoleARN != "" {
-		n := roleKey(td.TaskRoleARN)
+		n := roleKey(account, td.TaskRoleARN)
 		uses[n] = append(uses[n], "task")
 	}
 	if td.ExecutionRoleARN != "" {
-		n := roleKey(td.ExecutionRoleARN)
+		n := roleKey(account, td.ExecutionRoleARN)
 		uses[n] = append(uses[n], "execution")
 	}
 	var writes []ddbtypes.WriteRequest
@@ -95,10 +103,11 @@ func (ix *Index) seen(k string) bool {
 }
 
 // Families returns the task definition families whose revisions use the
-// role (a name or an ARN) as their task role: what TD-013 needs.
-func (ix *Index) Families(ctx context.Context, role string) ([]string, error) {
+// role of account (a name or an ARN) as their task role: what TD-013
+// needs.
+func (ix *Index) Families(ctx context.Context, account, role string) ([]string, error) {
 	var out []string
-	err := ix.query(ctx, role, func(arn, use string) {
+	err := ix.query(ctx, account, role, func(arn, use string) {
 		if !slices.Contains(strings.Split(use, ","), "task") {
 			return
 		}
@@ -120,11 +129,11 @@ func family(arn string) string {
 	return f
 }
 
-// TaskDefinitions returns the revisions recorded for the role (a name or
-// an ARN), every page.
-func (ix *Index) TaskDefinitions(ctx context.Context, role string) ([]string, error) {
+// TaskDefinitions returns the revisions recorded for the role of account
+// (a name or an ARN), every page.
+func (ix *Index) TaskDefinitions(ctx context.Context, account, role string) ([]string, error) {
 	var out []string
-	err := ix.query(ctx, role, func(arn, _ string) { out = append(out, arn) })
+	err := ix.query(ctx, account, role, func(arn, _ string) { out = append(out, arn) })
 	if err != nil {
 		return nil, err
 	}
@@ -132,12 +141,12 @@ func (ix *Index) TaskDefinitions(ctx context.Context, role string) ([]string, er
 }
 
 // query calls fn with each revision recorded for the role and its use.
-func (ix *Index) query(ctx context.Context, role string, fn func(arn, use string)) error {
+func (ix *Index) query(ctx context.Context, account, role string, fn func(arn, use string)) error {
 	p := dynamodb.NewQueryPaginator(ix.DB, &dynamodb.QueryInput{
 		TableName:                 aws.String(ix.Table),
 		KeyConditionExpression:    aws.String("#r = :r"),
 		ExpressionAttributeNames:  map[string]string{"#r": KeyRole, "#t": KeyTaskDefinition, "#u": attrUse},
-		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":r": &ddbtypes.AttributeValueMemberS{Value: roleKey(role)}},
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":r": &ddbtypes.AttributeValueMemberS{Value: roleKey(account, role)}},
 		ProjectionExpression:      aws.String("#t, #u"),
 	})
 	for p.HasMorePages() {
@@ -160,12 +169,12 @@ func (ix *Index) query(ctx context.Context, role string, fn func(arn, use string
 	return nil
 }
 
-// Forget removes one revision from the role's entries.
-func (ix *Index) Forget(ctx context.Context, role, taskDefinitionARN string) error {
+// Forget removes one revision from the entries of the role of account.
+func (ix *Index) Forget(ctx context.Context, account, role, taskDefinitionARN string) error {
 	_, err := ix.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName: aws.String(ix.Table),
 		Key: map[string]ddbtypes.AttributeValue{
-			KeyRole:           &ddbtypes.AttributeValueMemberS{Value: roleKey(role)},
+			KeyRole:           &ddbtypes.AttributeValueMemberS{Value: roleKey(account, role)},
 			KeyTaskDefinition: &ddbtypes.AttributeValueMemberS{Value: taskDefinitionARN},
 		},
 	})
@@ -197,10 +206,81 @@ func CreateTable(ctx context.Context, db *dynamodb.Client, name string) error {
 	return dynamodb.NewTableExistsWaiter(db).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 30e9)
 }
 
-// roleKey is the index key of a role given by name or ARN.
-func roleKey(role string) string {
-	if strings.HasPrefix(role, "arn:") {
-		role = role[strings.LastIndexByte(role, '/')+1:]
+// Swept reports whether a sweep has walked account since the index was
+// created: until one has, the index may lack the account's older
+// revisions. A true answer is remembered for the life of the process.
+func (ix *Index) Swept(ctx context.Context, account string) (bool, error) {
+	ix.mu.Lock()
+	done := ix.swept[account]
+	ix.mu.Unlock()
+	if done {
+		return true, nil
 	}
-	return strings.ToLower(role)
+	out, err := ix.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(ix.Table), Key: sweptItem(account), ConsistentRead: aws.Bool(true),
+		ProjectionExpression: aws.String("#t"), ExpressionAttributeNames: map[string]string{"#t": KeyTaskDefinition},
+	})
+	if err != nil {
+		return false, fmt.Errorf("role index: read the sweep mark of %s: %w", account, err)
+	}
+	if len(out.Item) == 0 {
+		return false, nil
+	}
+	ix.markSwept(account)
+	return true, nil
+}
+
+// MarkSwept records that a sweep walked every revision of account.
+func (ix *Index) MarkSwept(ctx context.Context, account string) error {
+	if _, err := ix.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(ix.Table), Item: sweptItem(account)}); err != nil {
+		return fmt.Errorf("role index: mark %s swept: %w", account, err)
+	}
+	ix.markSwept(account)
+	return nil
+}
+
+func (ix *Index) markSwept(account string) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.swept == nil {
+		ix.swept = map[string]bool{}
+	}
+	ix.swept[account] = true
+}
+
+func sweptItem(account string) map[string]ddbtypes.AttributeValue {
+	return map[string]ddbtypes.AttributeValue{
+		KeyRole:           &ddbtypes.AttributeValueMemberS{Value: sweptKey},
+		KeyTaskDefinition: &ddbtypes.AttributeValueMemberS{Value: account},
+	}
+}
+
+// roleKey is the index key of a role given by name, in account, or by
+// ARN, whose account it names.
+func roleKey(account, role string) string {
+	if strings.HasPrefix(role, "arn:") {
+		account = cmpOr(arnAccount(role), account)
+	}
+	return account + "/" + roleName(role)
+}
+
+// roleName is a role's name, lower-cased, given by name or by ARN (its
+// path left out).
+func roleName(role string) string {
+	return strings.ToLower(role[strings.LastIndexByte(role, '/')+1:])
+}
+
+// arnAccount is the account field of an ARN, "" for none.
+func arnAccount(arn string) string {
+	if p := strings.SplitN(arn, ":", 6); len(p) == 6 {
+		return p[4]
+	}
+	return ""
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

@@ -38,19 +38,20 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-// account is an empty emulator account with an index table.
-func account(t testing.TB) (aws.Config, *roleuse.Index, *roleuse.Scan) {
+// account is an empty emulator account with an index table, and its id.
+func account(t testing.TB) (aws.Config, *roleuse.Index, *roleuse.Scan, string) {
 	t.Helper()
 	if moto == nil {
 		t.Skip("the emulator is not installed: run make emulator-tools")
 	}
 	ctx := context.Background()
-	cfg := moto.Config(ctx, emulator.NewAccount())
+	id := emulator.NewAccount()
+	cfg := moto.Config(ctx, id)
 	db := dynamodb.NewFromConfig(cfg)
 	if err := roleuse.CreateTable(ctx, db, "index"); err != nil {
 		t.Fatal(err)
 	}
-	return cfg, &roleuse.Index{DB: db, Table: "index"}, &roleuse.Scan{ECS: ecs.NewFromConfig(cfg)}
+	return cfg, &roleuse.Index{DB: db, Table: "index"}, &roleuse.Scan{ECS: ecs.NewFromConfig(cfg)}, id
 }
 
 func register(t testing.TB, cfg aws.Config, family, taskRole, execRole string) string {
@@ -74,18 +75,28 @@ func register(t testing.TB, cfg aws.Config, family, taskRole, execRole string) s
 
 func TestIndexAndScanAgree(t *testing.T) {
 	t.Parallel()
-	cfg, ix, scan := account(t)
+	cfg, ix, scan, acct := account(t)
 	ctx := context.Background()
-	const app = "arn:aws:iam::111122223333:role/service/App"
-	web := register(t, cfg, "web", app, "arn:aws:iam::111122223333:role/exec")
+	app := "arn:aws:iam::" + acct + ":role/service/App"
+	web := register(t, cfg, "web", app, "arn:aws:iam::"+acct+":role/exec")
 	worker := register(t, cfg, "worker", "App", "") // a short name, another case
-	register(t, cfg, "other", "arn:aws:iam::111122223333:role/other", "arn:aws:iam::111122223333:role/exec")
-	n, err := roleuse.Rebuild(ctx, scan, ix)
+	register(t, cfg, "other", "arn:aws:iam::"+acct+":role/other", "arn:aws:iam::"+acct+":role/exec")
+	if swept, err := ix.Swept(ctx, acct); err != nil || swept {
+		t.Fatalf("swept before the sweep: %v, %v", swept, err)
+	}
+	n, err := roleuse.Rebuild(ctx, acct, scan, ix)
 	if err != nil || n != 3 {
 		t.Fatalf("rebuild: %d, %v", n, err)
 	}
+	fresh := &roleuse.Index{DB: ix.DB, Table: ix.Table} // another process
+	if swept, err := fresh.Swept(ctx, acct); err != nil || !swept {
+		t.Errorf("swept after the sweep: %v, %v", swept, err)
+	}
+	if swept, err := fresh.Swept(ctx, emulator.NewAccount()); err != nil || swept {
+		t.Errorf("another account swept: %v, %v", swept, err)
+	}
 	for _, role := range []string{"app", "App", app} {
-		fromIndex, err := ix.TaskDefinitions(ctx, role)
+		fromIndex, err := ix.TaskDefinitions(ctx, acct, role)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,13 +112,16 @@ func TestIndexAndScanAgree(t *testing.T) {
 			t.Errorf("%s: index %v, scan %v, want %v", role, fromIndex, fromScan, want)
 		}
 	}
-	if err := ix.Forget(ctx, app, web); err != nil {
+	if got, _ := ix.TaskDefinitions(ctx, emulator.NewAccount(), "app"); len(got) != 0 {
+		t.Errorf("the role of that name in another account: %v", got)
+	}
+	if err := ix.Forget(ctx, acct, app, web); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := ix.TaskDefinitions(ctx, "app"); !slices.Equal(got, []string{worker}) {
+	if got, _ := ix.TaskDefinitions(ctx, acct, "app"); !slices.Equal(got, []string{worker}) {
 		t.Errorf("after Forget: %v", got)
 	}
-	if got, _ := ix.TaskDefinitions(ctx, "nobody"); len(got) != 0 {
+	if got, _ := ix.TaskDefinitions(ctx, acct, "nobody"); len(got) != 0 {
 		t.Errorf("unknown role: %v", got)
 	}
 }
@@ -116,11 +130,11 @@ func TestIndexAndScanAgree(t *testing.T) {
 // described in their own region.
 func TestScanRegions(t *testing.T) {
 	t.Parallel()
-	cfg, ix, scan := account(t)
+	cfg, ix, scan, acct := account(t)
 	ctx := context.Background()
 	other := cfg.Copy()
 	other.Region = "eu-west-1"
-	const app = "arn:aws:iam::111122223333:role/app"
+	app := "arn:aws:iam::" + acct + ":role/app"
 	here := register(t, cfg, "web", app, "")
 	there := register(t, other, "web", app, "")
 	if here == there || !strings.Contains(there, ":eu-west-1:") {
@@ -134,10 +148,10 @@ func TestScanRegions(t *testing.T) {
 	if err != nil || !slices.Equal(got, []string{here, there}) {
 		t.Fatalf("two regions: %v, %v", got, err)
 	}
-	if n, err := roleuse.Rebuild(ctx, scan, ix); err != nil || n != 2 {
+	if n, err := roleuse.Rebuild(ctx, acct, scan, ix); err != nil || n != 2 {
 		t.Fatalf("rebuild: %d, %v", n, err)
 	}
-	fromIndex, err := ix.TaskDefinitions(ctx, "app")
+	fromIndex, err := ix.TaskDefinitions(ctx, acct, "app")
 	slices.Sort(fromIndex)
 	want := []string{here, there}
 	slices.Sort(want)
@@ -150,14 +164,14 @@ func TestScanRegions(t *testing.T) {
 // role of a revision is one entry.
 func TestRecordSameRoleTwice(t *testing.T) {
 	t.Parallel()
-	_, ix, _ := account(t)
+	_, ix, _, _ := account(t)
 	ctx := context.Background()
 	td := &rules.TaskDefinition{ARN: "arn:aws:ecs:us-east-1:111122223333:task-definition/billing:1",
 		TaskRoleARN: "arn:aws:iam::111122223333:role/billing-app", ExecutionRoleARN: "billing-app"}
 	if err := ix.Record(ctx, td); err != nil {
 		t.Fatal(err)
 	}
-	got, err := ix.TaskDefinitions(ctx, "billing-app")
+	got, err := ix.TaskDefinitions(ctx, "111122223333", "billing-app")
 	if err != nil || !slices.Equal(got, []string{td.ARN}) {
 		t.Fatalf("got %v, %v", got, err)
 	}
@@ -169,17 +183,18 @@ func TestRecordSameRoleTwice(t *testing.T) {
 // each costs; the scan's list pages are counted at ECS's real page size of
 // 100 (moto returns one page).
 func BenchmarkLookup(b *testing.B) {
-	cfg, ix, _ := account(b)
+	cfg, ix, _, acct := account(b)
 	ctx := context.Background()
 	const revisions, families, roles = 1000, 300, 200
-	role := func(i int) string { return fmt.Sprintf("arn:aws:iam::111122223333:role/app-%03d", i) }
+	role := func(i int) string { return fmt.Sprintf("arn:aws:iam::%s:role/app-%03d", acct, i) }
+	exec := "arn:aws:iam::" + acct + ":role/exec"
 	for i := range revisions {
 		r := i%(roles-1) + 1 // roles 1 to 199 ...
 		if i >= revisions-5 {
 			r = 0 // ... and role 0 for the last 5 revisions
 		}
-		arn := register(b, cfg, fmt.Sprintf("family-%03d", i%families), role(r), "arn:aws:iam::111122223333:role/exec")
-		if err := ix.Record(ctx, &rules.TaskDefinition{ARN: arn, TaskRoleARN: role(r), ExecutionRoleARN: "arn:aws:iam::111122223333:role/exec"}); err != nil {
+		arn := register(b, cfg, fmt.Sprintf("family-%03d", i%families), role(r), exec)
+		if err := ix.Record(ctx, &rules.TaskDefinition{ARN: arn, TaskRoleARN: role(r), ExecutionRoleARN: exec}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -192,15 +207,15 @@ func BenchmarkLookup(b *testing.B) {
 			calls := &awsfacts.Calls{}
 			c := cfg.Copy()
 			calls.Count(&c)
-			var find interface {
-				TaskDefinitions(context.Context, string) ([]string, error)
-			} = &roleuse.Index{DB: dynamodb.NewFromConfig(c), Table: ix.Table}
-			if !indexed {
-				find = &roleuse.Scan{ECS: ecs.NewFromConfig(c), PageSize: 100}
+			index := &roleuse.Index{DB: dynamodb.NewFromConfig(c), Table: ix.Table}
+			scan := &roleuse.Scan{ECS: ecs.NewFromConfig(c), PageSize: 100}
+			find := func() ([]string, error) { return scan.TaskDefinitions(ctx, role(0)) }
+			if indexed {
+				find = func() ([]string, error) { return index.TaskDefinitions(ctx, acct, role(0)) }
 			}
 			var found int
 			for b.Loop() {
-				got, err := find.TaskDefinitions(ctx, role(0))
+				got, err := find()
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -242,7 +257,7 @@ func TestFamilies(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := ix.Families(ctx, "arn:aws:iam::111122223333:role/shared")
+	got, err := ix.Families(ctx, "", "arn:aws:iam::111122223333:role/shared")
 	if err != nil || strings.Join(got, ",") != "web,worker" {
 		t.Errorf("Families(shared) = %v, %v; want web,worker", got, err)
 	}

@@ -26,11 +26,12 @@ type Scan struct {
 // TaskDefinitions returns the ACTIVE revisions whose task or execution
 // role is role (a name or an ARN).
 func (s *Scan) TaskDefinitions(ctx context.Context, role string) ([]string, error) {
-	key := roleKey(role)
+	// The scan walks one account: roles compare by name.
+	key := roleName(role)
 	var out []string
 	err := s.each(ctx, func(td *ecstypes.TaskDefinition) error {
 		for _, r := range []*string{td.TaskRoleArn, td.ExecutionRoleArn} {
-			if r != nil && *r != "" && roleKey(*r) == key {
+			if r != nil && *r != "" && roleName(*r) == key {
 				out = append(out, aws.ToString(td.TaskDefinitionArn))
 				break
 			}
@@ -80,10 +81,10 @@ func (s *Scan) each(ctx context.Context, fn func(*ecstypes.TaskDefinition) error
 	return nil
 }
 
-// Rebuild records every ACTIVE revision of the account in ix: the sweep
-// that catches what the index never saw. It returns how many revisions it
-// recorded.
-func Rebuild(ctx context.Context, s *Scan, ix *Index) (int, error) {
+// Rebuild records every ACTIVE revision of account, which s walks, in ix,
+// then marks the account swept: the sweep that catches what the index
+// never saw. It returns how many revisions it recorded.
+func Rebuild(ctx context.Context, account string, s *Scan, ix *Index) (int, error) {
 	n := 0
 	err := s.each(ctx, func(td *ecstypes.TaskDefinition) error {
 		n++
@@ -93,5 +94,8 @@ func Rebuild(ctx context.Context, s *Scan, ix *Index) (int, error) {
 			ExecutionRoleARN: aws.ToString(td.ExecutionRoleArn),
 		})
 	})
-	return n, err
+	if err != nil {
+		return n, err
+	}
+	return n, ix.MarkSwept(ctx, account)
 }
