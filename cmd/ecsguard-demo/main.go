@@ -3,10 +3,11 @@
 // events-testdata, and runs both functions as real Lambda processes under
 // the Lambda Runtime Interface Emulator: onrolechange sweeps the role index;
 // onregister handles the corpus events in alert mode, then in enforce mode;
-// onrolechange handles three IAM changes, made in the account first as AWS
-// would have. It prints each outcome, the alerts read back from a queue
-// subscribed to the findings topic, and what was deregistered. Its last
-// line is a JSON summary. `make demo` runs it after installing the emulator.
+// onrolechange handles four IAM changes, made in the account first as AWS
+// would have; then the same functions guard a two-member organization from
+// the sample account. It prints each outcome, the alerts read back from a
+// queue subscribed to the findings topic, and what was deregistered. Its
+// last line is a JSON summary. `make demo` runs it after installing the emulator.
 package main
 
 import (
@@ -45,6 +46,8 @@ type Summary struct {
 	Findings     int `json:"findings"`
 	Alerts       int `json:"alerts"`
 	Deregistered int `json:"deregistered"`
+	// Accounts are the member accounts the organization run guarded.
+	Accounts int `json:"accounts"`
 }
 
 func main() {
@@ -144,6 +147,9 @@ func run(ctx context.Context, w io.Writer, venv, rie string, logs bool) error {
 		return err
 	}
 	if err := d.revisions(ctx); err != nil {
+		return err
+	}
+	if err := d.organization(ctx); err != nil {
 		return err
 	}
 	b, _ := json.Marshal(d.summary)

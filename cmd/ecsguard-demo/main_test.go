@@ -15,7 +15,9 @@ import (
 // mode reports:1 once more, for the TagResource that exempts it without
 // approvers or tags in the account), the three at HIGH or above
 // deregistered in enforce mode, the others left; then three role changes
-// that touch ECS alerted, and one that does not, silent.
+// that touch ECS alerted, and one that does not, silent; then a
+// two-member organization: each member's bad revision deregistered in
+// that member, the alerts naming the account, an outside account dropped.
 func TestDemo(t *testing.T) {
 	if _, err := os.Stat(emulator.DefaultVenv()); err != nil && os.Getenv("ECSGUARD_REQUIRE_EMULATOR") != "1" {
 		t.Skip("the emulator is not installed: run make emulator-tools")
@@ -26,7 +28,7 @@ func TestDemo(t *testing.T) {
 	}
 	text := out.String()
 	lines := strings.Split(strings.TrimSpace(text), "\n")
-	const want = `{"events":27,"roleChanges":4,"findings":14,"alerts":12,"deregistered":3}`
+	const want = `{"events":31,"roleChanges":4,"findings":16,"alerts":14,"deregistered":5,"accounts":2}`
 	if got := lines[len(lines)-1]; got != want {
 		t.Errorf("summary = %s, want %s\n%s", got, want, text)
 	}
@@ -43,6 +45,12 @@ func TestDemo(t *testing.T) {
 		"[HIGH] ecsguard: PutRolePolicy on ecsEventsRole affects ecsEventsRole",
 		"used by events-target arn:aws:events:us-east-1:111122223333:rule/nightly-report",
 		"iam-attachrolepolicy-unrelated-role           evaluated  data-science-notebook  -              0         -       -",
+		"swept, 12 revisions of 3 accounts in the role index",
+		"[CRITICAL] ecsguard: team-a: reports:1 deregistered",
+		"accountName=team-a",
+		"[HIGH] ecsguard: team-b: billing:1 deregistered",
+		"outside the organization  dropped: account 999988887777: not a member of the organ",
+		"team-a  reports:1  INACTIVE", "team-a  billing:1  ACTIVE", "team-b  billing:1  INACTIVE", "team-b  reports:1  ACTIVE",
 	} {
 		if !strings.Contains(text, s) {
 			t.Errorf("the demo does not show %q\n%s", s, text)
