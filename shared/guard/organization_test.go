@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -238,5 +239,24 @@ func TestOrganizationLoopGuard(t *testing.T) {
 	out, err := o.handler.OnRegister(context.Background(), []byte(event))
 	if err != nil || out.Result != guard.ResultIgnored {
 		t.Errorf("outcome: %+v, %v", out, err)
+	}
+}
+
+// A sweep reports the members it cannot enter and sweeps the others; one
+// too close to its deadline starts no account, leaving them to the next.
+func TestOrganizationSweep(t *testing.T) {
+	t.Parallel()
+	o := setupOrg(t, guard.ModeAlert)
+	b := o.members["team-b"]
+	o.proxy.FailMatching("AssumeRole", b.Account, -1, emulator.AccessDenied)
+	out, err := o.handler.Sweep(context.Background())
+	if err != nil || out.Result != "swept" || out.Accounts != 2 || len(out.Unreachable) != 1 || !strings.Contains(out.Unreachable[0], b.Account) {
+		t.Errorf("sweep with team-b unreachable: %+v, %v", out, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err = o.handler.Sweep(ctx)
+	if err != nil || out.Result != "swept" || out.Accounts != 0 || out.Left != 3 {
+		t.Errorf("sweep a minute before its deadline: %+v, %v", out, err)
 	}
 }

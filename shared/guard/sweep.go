@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/ecsguard/ecsguard/shared/roleuse"
@@ -25,20 +27,35 @@ type SweepOutcome struct {
 	Result   string `json:"result"` // "swept", "dropped" (no index) or "failed"
 	Recorded int    `json:"recorded"`
 	// Accounts are the accounts walked: the own one, and in an
-	// organization every active member.
+	// organization the active members, those swept longest ago first.
 	Accounts int `json:"accounts"`
+	// Left are the accounts not reached before the invocation's deadline:
+	// the next sweep takes them first.
+	Left int `json:"left,omitempty"`
 	// Unreachable are the accounts whose member role could not be
 	// assumed, with why: their lookups keep going to the scan.
 	Unreachable []string `json:"unreachable,omitempty"`
 	Calls       int64    `json:"awsCalls"`
 }
 
+// sweepers is how many accounts a sweep walks at once, each describing
+// its revisions in turn: the ECS request rate is per account, so
+// accounts in parallel do not throttle each other.
+const sweepers = 8
+
+// sweepMargin is the time kept back from the invocation's deadline: no
+// account is started later than this before it.
+const sweepMargin = 90 * time.Second
+
 // Sweep records every ACTIVE revision of each guarded account in the
 // index, so that revisions registered before ecsguard was deployed (or
 // before the account joined), or whose registration event was lost, are
-// found by onrolechange too. An account that cannot be entered is
-// reported and the others are swept; a transient failure fails the sweep
-// after the others, for EventBridge to retry.
+// found by onrolechange too. Accounts are walked several at once, those
+// swept longest ago (or never) first, and none is started close to the
+// deadline: an organization too large for one invocation is covered over
+// the next ones. An account that cannot be entered is reported and the
+// others are swept; a transient failure fails the sweep after the
+// others, for EventBridge to retry.
 func (h *Handler) Sweep(ctx context.Context) (SweepOutcome, error) {
 	start := time.Now()
 	var calls0 int64
@@ -58,23 +75,38 @@ func (h *Handler) Sweep(ctx context.Context) (SweepOutcome, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
+	deadline, bounded := ctx.Deadline()
+	var mu sync.Mutex
+	sem := make(chan struct{}, sweepers)
+	var wg sync.WaitGroup
 	for _, account := range list {
-		rd, err := h.in(ctx, account)
-		if unreachable(err) {
-			out.Unreachable = append(out.Unreachable, err.Error())
+		sem <- struct{}{}
+		if bounded && time.Until(deadline) < sweepMargin {
+			<-sem
+			mu.Lock()
+			out.Left++
+			mu.Unlock()
 			continue
 		}
-		if err == nil {
-			var n int
-			n, err = roleuse.Rebuild(ctx, account, rd.Scan, h.Index)
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			n, err := h.sweepAccount(ctx, account)
+			mu.Lock()
+			defer mu.Unlock()
 			out.Recorded += n
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("account %s: %w", account, err))
-			continue
-		}
-		out.Accounts++
+			switch {
+			case unreachable(err):
+				out.Unreachable = append(out.Unreachable, err.Error())
+			case err != nil:
+				errs = append(errs, fmt.Errorf("account %s: %w", account, err))
+			default:
+				out.Accounts++
+			}
+		}()
 	}
+	wg.Wait()
+	slices.Sort(out.Unreachable)
 	if h.Calls != nil {
 		out.Calls = h.Calls.Total() - calls0
 	}
@@ -86,6 +118,14 @@ func (h *Handler) Sweep(ctx context.Context) (SweepOutcome, error) {
 	}
 	h.logSweep(out, start, nil)
 	return out, nil
+}
+
+func (h *Handler) sweepAccount(ctx context.Context, account string) (int, error) {
+	rd, err := h.in(ctx, account)
+	if err != nil {
+		return 0, err
+	}
+	return roleuse.Rebuild(ctx, account, rd.Scan, h.Index)
 }
 
 // sweepAccounts are the accounts a sweep walks: the own one, and the
@@ -100,19 +140,28 @@ func (h *Handler) sweepAccounts(ctx context.Context) ([]string, error) {
 		return out, nil
 	}
 	members, err := h.Accounts.List(ctx)
+	if err != nil {
+		return out, err
+	}
 	for _, a := range members {
 		if a.Active() && a.ID != self && h.watches(a.ID) {
 			out = append(out, a.ID)
 		}
 	}
-	return out, err
+	// Longest ago first; never swept is longest ago.
+	at, err := h.Index.SweptAt(ctx)
+	if err != nil {
+		return out, err
+	}
+	slices.SortStableFunc(out, func(a, b string) int { return at[a].Compare(at[b]) })
+	return out, nil
 }
 
 func (h *Handler) logSweep(out SweepOutcome, start time.Time, err error) {
 	if h.Log == nil {
 		return
 	}
-	attrs := []any{"result", out.Result, "recorded", out.Recorded, "accounts", out.Accounts, "unreachable", out.Unreachable,
+	attrs := []any{"result", out.Result, "recorded", out.Recorded, "accounts", out.Accounts, "left", out.Left, "unreachable", out.Unreachable,
 		"awsCalls", out.Calls, "ms", time.Since(start).Milliseconds()}
 	if err != nil {
 		h.Log.Error("sweep failed, EventBridge will retry", append(attrs, "error", err.Error())...)

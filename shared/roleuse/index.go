@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -29,6 +31,9 @@ const (
 // it walked (the account is the sort key): an account without one has
 // revisions the index may not know, so its lookups go to the scan.
 const sweptKey = "#swept"
+
+// attrSweptAt is when a sweep last walked the account (epoch seconds).
+const attrSweptAt = "sweptAt"
 
 // Index is the table of roles and the revisions that use them. It is safe
 // for concurrent use.
@@ -230,13 +235,47 @@ func (ix *Index) Swept(ctx context.Context, account string) (bool, error) {
 	return true, nil
 }
 
-// MarkSwept records that a sweep walked every revision of account.
-func (ix *Index) MarkSwept(ctx context.Context, account string) error {
-	if _, err := ix.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(ix.Table), Item: sweptItem(account)}); err != nil {
+// MarkSwept records that a sweep walked every revision of account, at
+// the time given.
+func (ix *Index) MarkSwept(ctx context.Context, account string, at time.Time) error {
+	item := sweptItem(account)
+	item[attrSweptAt] = &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(at.Unix(), 10)}
+	if _, err := ix.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(ix.Table), Item: item}); err != nil {
 		return fmt.Errorf("role index: mark %s swept: %w", account, err)
 	}
 	ix.markSwept(account)
 	return nil
+}
+
+// SweptAt is when each account was last swept, every mark in one query:
+// a sweep walks the accounts swept longest ago first.
+func (ix *Index) SweptAt(ctx context.Context) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	p := dynamodb.NewQueryPaginator(ix.DB, &dynamodb.QueryInput{
+		TableName:                 aws.String(ix.Table),
+		KeyConditionExpression:    aws.String("#r = :r"),
+		ExpressionAttributeNames:  map[string]string{"#r": KeyRole},
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":r": &ddbtypes.AttributeValueMemberS{Value: sweptKey}},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("role index: read the sweep marks: %w", err)
+		}
+		for _, item := range page.Items {
+			account, _ := item[KeyTaskDefinition].(*ddbtypes.AttributeValueMemberS)
+			at, _ := item[attrSweptAt].(*ddbtypes.AttributeValueMemberN)
+			if account == nil {
+				continue
+			}
+			var sec int64
+			if at != nil {
+				sec, _ = strconv.ParseInt(at.Value, 10, 64)
+			}
+			out[account.Value] = time.Unix(sec, 0)
+		}
+	}
+	return out, nil
 }
 
 func (ix *Index) markSwept(account string) {

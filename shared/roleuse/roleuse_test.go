@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -94,6 +95,9 @@ func TestIndexAndScanAgree(t *testing.T) {
 	}
 	if swept, err := fresh.Swept(ctx, emulator.NewAccount()); err != nil || swept {
 		t.Errorf("another account swept: %v, %v", swept, err)
+	}
+	if at, err := fresh.SweptAt(ctx); err != nil || len(at) != 1 || time.Since(at[acct]) > time.Minute {
+		t.Errorf("sweep marks: %v, %v", at, err)
 	}
 	for _, role := range []string{"app", "App", app} {
 		fromIndex, err := ix.TaskDefinitions(ctx, acct, role)

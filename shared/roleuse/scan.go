@@ -3,6 +3,7 @@ package roleuse
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -97,5 +98,5 @@ func Rebuild(ctx context.Context, account string, s *Scan, ix *Index) (int, erro
 	if err != nil {
 		return n, err
 	}
-	return n, ix.MarkSwept(ctx, account)
+	return n, ix.MarkSwept(ctx, account, time.Now())
 }
