@@ -87,6 +87,7 @@ func NewMemberStack(scope constructs.Construct, id string, props *MemberProps) a
 	global := constructs.NewConstruct(stack, jsii.String("InIAMRegionOnly"))
 	forward(global, "ForwardRoleChanges", memberRuleNames[1], "IAM role and policy changes, to ecsguard's "+centralBusName, iamPattern)
 	memberRole(global, s, central)
+	auditRole(global, s, central)
 	onlyIf(inIAMRegion, global)
 	return stack
 }
@@ -134,6 +135,55 @@ func memberRole(scope constructs.Construct, s Settings, central string) awsiam.C
 		}},
 	})
 	cdknag.NagSuppressions_AddResourceSuppressions(role, readWildcards(false), nil)
+	return role
+}
+
+// AuditRoleName is the role `ecsguard scan --organization` assumes in each
+// member account (its default --role-name).
+const AuditRoleName = "ecsguard-audit"
+
+// auditRole is the role a security engineer's `ecsguard scan
+// --organization` assumes in a member account: read-only, the bulk reads
+// a scan makes (one GetAccountAuthorizationDetails for IAM, the ECS lists
+// and describes, the lookups of what uses a secondary role), never a
+// deregistration. The home account is trusted as an account, so its own
+// IAM policies decide which of its principals may scan, and only while it
+// is in the organization; the functions' member role stays as narrow as
+// their code.
+func auditRole(scope constructs.Construct, s Settings, central string) awsiam.CfnRole {
+	partition, account := *awscdk.Aws_PARTITION(), *awscdk.Aws_ACCOUNT_ID()
+	statements := []any{
+		allowStatement("ReadTaskDefinitions", []string{"ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitionFamilies", "ecs:ListTaskDefinitions", "ecs:ListClusters"}, "*"),
+		// GetAccountAuthorizationDetails has no resource type: IAM takes
+		// only * for it (Service Authorization Reference, IAM).
+		allowStatement("ReadIAMInBulk", []string{"iam:GetAccountAuthorizationDetails"}, "*"),
+		allowStatement("ReadRoles", []string{"iam:ListInstanceProfilesForRole"}, iamARN("role/*")),
+		allowStatement("ReadPolicies", []string{"iam:GetPolicy", "iam:GetPolicyVersion"}, iamARN("policy/*"), "arn:"+partition+":iam::aws:policy/*"),
+		allowStatement("FindRoleUses", []string{"events:ListEventBuses", "events:ListRuleNamesByTarget", "scheduler:ListSchedules", "application-autoscaling:DescribeScalableTargets"}, "*"),
+		allowStatement("ReadRuleTargets", []string{"events:ListTargetsByRule"}, "arn:"+partition+":events:*:"+account+":rule/*"),
+		allowStatement("ReadSchedules", []string{"scheduler:GetSchedule"}, "arn:"+partition+":scheduler:*:"+account+":schedule/*"),
+	}
+	role := awsiam.NewCfnRole(scope, jsii.String("AuditRole"), &awsiam.CfnRoleProps{
+		RoleName:    jsii.String(AuditRoleName),
+		Description: jsii.String("ecsguard: ecsguard scan --organization, run from the home account, reads this account with it"),
+		AssumeRolePolicyDocument: map[string]any{
+			"Version": "2012-10-17",
+			"Statement": []any{map[string]any{
+				"Sid":       "HomeAccount",
+				"Effect":    "Allow",
+				"Principal": map[string]any{"AWS": "arn:" + partition + ":iam::" + central + ":root"},
+				"Action":    "sts:AssumeRole",
+				"Condition": map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": s.Organization.ID}},
+			}},
+		},
+		Policies: []any{&awsiam.CfnRole_PolicyProperty{
+			PolicyName:     jsii.String("ecsguard-scan"),
+			PolicyDocument: map[string]any{"Version": "2012-10-17", "Statement": statements},
+		}},
+	})
+	sup := append(*readWildcards(false), wildcard("Resource::*",
+		"ecs:ListTaskDefinitionFamilies and iam:GetAccountAuthorizationDetails support no resource-level permissions either: IAM accepts only * for them."))
+	cdknag.NagSuppressions_AddResourceSuppressions(role, &sup, nil)
 	return role
 }
 

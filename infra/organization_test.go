@@ -341,7 +341,7 @@ func TestMemberForwarding(t *testing.T) {
 				"AWS::SQS::Queue ForwardRegisterTaskDefinitionDLQ", "AWS::SQS::QueuePolicy ForwardRegisterTaskDefinitionDLQPolicy",
 			},
 			"InIAMRegion": {
-				"AWS::Events::Rule InIAMRegionOnlyForwardRoleChanges", "AWS::IAM::Role InIAMRegionOnlyMemberRole",
+				"AWS::Events::Rule InIAMRegionOnlyForwardRoleChanges", "AWS::IAM::Role InIAMRegionOnlyAuditRole", "AWS::IAM::Role InIAMRegionOnlyMemberRole",
 				"AWS::SQS::Queue InIAMRegionOnlyForwardRoleChangesDLQ", "AWS::SQS::QueuePolicy InIAMRegionOnlyForwardRoleChangesDLQPolicy",
 			},
 		}
@@ -395,6 +395,42 @@ func TestMemberForwarding(t *testing.T) {
 				"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": map[string]any{"Service": "events.amazonaws.com"},
 			}}, "Version": "2012-10-17"},
 		})
+	}
+}
+
+// The audit role that ecsguard scan --organization assumes: trusted by
+// the home account from the organization, read-only, never a
+// deregistration, whatever the mode.
+func TestAuditRole(t *testing.T) {
+	for _, app := range []*synthesized{orgEnforce(t), orgAlert(t)} {
+		m := member(t, app)
+		role := m.template.one(t, "AWS::IAM::Role", "InIAMRegionOnlyAuditRole")
+		if role.Properties["RoleName"] != AuditRoleName {
+			t.Errorf("role name %v", role.Properties["RoleName"])
+		}
+		trust := resolved(t, role.Properties["AssumeRolePolicyDocument"])
+		want := `{"Statement":[{"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"` + app.settings.Organization.ID + `"}},"Effect":"Allow",` +
+			`"Principal":{"AWS":"arn:aws:iam::` + sampleHome + `:root"},"Sid":"HomeAccount"}],"Version":"2012-10-17"}`
+		if trust != want {
+			t.Errorf("trust\n%s\nwant\n%s", trust, want)
+		}
+		var actions []string
+		for _, st := range role.Properties["Policies"].([]any)[0].(map[string]any)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			for _, a := range st.(map[string]any)["Action"].([]any) {
+				actions = append(actions, a.(string))
+			}
+		}
+		slices.Sort(actions)
+		wantActions := []string{
+			"application-autoscaling:DescribeScalableTargets",
+			"ecs:DescribeTaskDefinition", "ecs:ListClusters", "ecs:ListTaskDefinitionFamilies", "ecs:ListTaskDefinitions",
+			"events:ListEventBuses", "events:ListRuleNamesByTarget", "events:ListTargetsByRule",
+			"iam:GetAccountAuthorizationDetails", "iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListInstanceProfilesForRole",
+			"scheduler:GetSchedule", "scheduler:ListSchedules",
+		}
+		if !slices.Equal(actions, wantActions) {
+			t.Errorf("audit role actions\n%v\nwant\n%v", actions, wantActions)
+		}
 	}
 }
 
