@@ -47,14 +47,23 @@ CodeDeploy roles; service-linked roles are never judged). Without
 --task-definition it judges the secondary roles only.
 
 ecsguard scan [--region R] [--profile P] [--endpoint-url URL] [--all-revisions] [--workers N]
+              [--organization] [--accounts ID,...] [--role-name NAME] [--account-workers N]
               [--format text|json] [--fail-on SEVERITY]
 
   --region R              the region to scan (default: AWS_REGION or the profile's region)
   --profile P             a profile of the shared AWS configuration (default: the standard chain)
   --endpoint-url URL      send every call to URL (a local emulator)
   --all-revisions         judge every ACTIVE revision, not only the latest of each family
-  --workers N             task definitions described at once (default 8; adaptive retry on throttling)
-  --format text|json      report format (default text); json is {"reports":[...],"summary":{...}}
+  --workers N             task definitions described at once, per account (default 8; adaptive
+                          retry on throttling)
+  --organization          scan every ACTIVE account of the AWS Organization (organizations:ListAccounts;
+                          the others are reported skipped, with their state)
+  --accounts ID,...       scan these accounts (12-digit ids); with --organization, those of them in it
+  --role-name NAME        the role assumed in each account (default ecsguard-audit); the
+                          account of the credentials is scanned with them
+  --account-workers N     accounts scanned at once (default 4)
+  --format text|json      report format (default text); json is {"reports":[...],"summary":{...}},
+                          with several accounts also "accounts":[...], a summary per account
   --fail-on SEVERITY      as for check
 
 scan reads the account in bulk: IAM in one paginated pass of
@@ -65,11 +74,12 @@ ecs:ListTaskDefinitions and ecs:DescribeTaskDefinition; to find what references
 a secondary role, ecs:ListClusters, events:List*, scheduler:ListSchedules,
 scheduler:GetSchedule and application-autoscaling:DescribeScalableTargets (a
 reference it may not read leaves that role incomplete). A progress bar is drawn
-when stderr is a terminal.
+when stderr is a terminal: of task definitions, or with several accounts of accounts.
 
 exit status: 0 no unsuppressed finding at or above --fail-on, 1 at least one or an
 incomplete evaluation (a role or policy missing from the export), 2 bad input or usage,
-3 (scan) AWS calls failed.
+3 (scan) AWS calls failed: with several accounts, an account failed (its role could not
+be assumed, or its calls failed) while the others were scanned and reported.
 `
 
 // run is the whole command: args without the program name, the streams to

@@ -29,7 +29,19 @@ type scanOptions struct {
 	region, profile, endpoint string
 	allRevisions              bool
 	workers                   int
+
+	// Several accounts (organization.go): every ACTIVE account of the
+	// organization, or the accounts listed (with organization, those of
+	// them in it); the member role assumed in each, and how many
+	// accounts are scanned at once.
+	organization   bool
+	accounts       []string
+	roleName       string
+	accountWorkers int
 }
+
+// multiAccount reports whether the scan covers several accounts.
+func (o scanOptions) multiAccount() bool { return o.organization || len(o.accounts) > 0 }
 
 func parseScanFlags(args []string) (scanOptions, error) {
 	var opts scanOptions
@@ -39,11 +51,32 @@ func parseScanFlags(args []string) (scanOptions, error) {
 	set.StringVar(&opts.endpoint, "endpoint-url", "", "")
 	set.BoolVar(&opts.allRevisions, "all-revisions", false, "")
 	set.IntVar(&opts.workers, "workers", 8, "")
+	var ids string
+	set.BoolVar(&opts.organization, "organization", false, "")
+	set.StringVar(&ids, "accounts", "", "")
+	set.StringVar(&opts.roleName, "role-name", "ecsguard-audit", "")
+	set.IntVar(&opts.accountWorkers, "account-workers", 4, "")
 	if err := parseFlags(set, args, &opts.reportFlags); err != nil {
 		return opts, err
 	}
 	if opts.workers < 1 || opts.workers > 64 {
 		return opts, fmt.Errorf("--workers: %d is not between 1 and 64", opts.workers)
+	}
+	given := map[string]bool{}
+	set.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if given["accounts"] {
+		var err error
+		if opts.accounts, err = parseAccountIDs(ids); err != nil {
+			return opts, fmt.Errorf("--accounts: %w", err)
+		}
+	}
+	switch {
+	case !opts.multiAccount() && (given["role-name"] || given["account-workers"]):
+		return opts, errors.New("--role-name and --account-workers need --organization or --accounts" + helpHint)
+	case opts.accountWorkers < 1 || opts.accountWorkers > 64:
+		return opts, fmt.Errorf("--account-workers: %d is not between 1 and 64", opts.accountWorkers)
+	case opts.roleName == "":
+		return opts, errors.New("--role-name: empty")
 	}
 	return opts, nil
 }
@@ -63,6 +96,9 @@ func scan(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "ecsguard: scan: %v\n", err)
 		return exitUsage
+	}
+	if opts.multiAccount() {
+		return scanMany(ctx, cfg, opts, stdout, stderr)
 	}
 	var progress func(done, total int)
 	if isTerminal(stderr) {
@@ -130,7 +166,13 @@ type scanResult struct {
 }
 
 type scanSummary struct {
-	Account         string         `json:"account"`
+	Account string `json:"account"`
+	scanFigures
+}
+
+// scanFigures are what a scan of one account, or of several, covered and
+// found, and what it cost.
+type scanFigures struct {
 	Region          string         `json:"region"`
 	TaskDefinitions int            `json:"taskDefinitions"`
 	Roles           int            `json:"roles"` // secondary ECS roles judged
@@ -147,8 +189,7 @@ type scanSummary struct {
 // and judges it as check judges an export.
 func scanAccount(ctx context.Context, cfg aws.Config, opts scanOptions, progress func(done, total int)) (scanResult, error) {
 	start := time.Now()
-	calls := &awsfacts.Calls{}
-	calls.Count(&cfg)
+	calls := countCalls(&cfg)
 	loader := awsfacts.New(ecs.NewFromConfig(cfg), iam.NewFromConfig(cfg))
 
 	account, err := loader.Account(ctx)
@@ -169,7 +210,7 @@ func scanAccount(ctx context.Context, cfg aws.Config, opts scanOptions, progress
 			Region: cfg.Region, TaskDefinition: &rules.TaskDefinition{ARN: m.Subject}, Missing: []rules.FactError{m},
 		}))
 	}
-	res := scanResult{Reports: reports, UsedBy: usedBy, Summary: summarize(reports)}
+	res := scanResult{Reports: reports, UsedBy: usedBy, Summary: scanSummary{scanFigures: summarize(reports)}}
 	s := &res.Summary
 	s.Region, s.TaskDefinitions, s.Roles = cfg.Region, len(tds)+len(missing), len(reports)-len(tds)-len(missing)
 	for _, r := range reports {
@@ -180,6 +221,16 @@ func scanAccount(ctx context.Context, cfg aws.Config, opts scanOptions, progress
 	}
 	s.AWSCalls, s.Seconds = calls.Total(), time.Since(start).Round(time.Millisecond).Seconds()
 	return res, nil
+}
+
+// countCalls counts the calls made through cfg from now on. The
+// configurations of several accounts are copies of one, sharing its
+// APIOptions array: clipped, the counter's append cannot write into it.
+func countCalls(cfg *aws.Config) *awsfacts.Calls {
+	cfg.APIOptions = slices.Clip(cfg.APIOptions)
+	calls := &awsfacts.Calls{}
+	calls.Count(cfg)
+	return calls
 }
 
 // findUses classifies roles by what references them, as onrolechange does:
@@ -212,8 +263,8 @@ func findUses(ctx context.Context, cfg aws.Config, account *awsexport.Account) (
 
 // summarize counts the subjects and the unsuppressed findings by severity
 // and by rule.
-func summarize(reports []rules.Report) scanSummary {
-	s := scanSummary{Subjects: len(reports), BySeverity: map[string]int{}, ByRule: map[string]int{}}
+func summarize(reports []rules.Report) scanFigures {
+	s := scanFigures{Subjects: len(reports), BySeverity: map[string]int{}, ByRule: map[string]int{}}
 	for _, r := range reports {
 		if !r.Complete {
 			s.Incomplete++
@@ -230,7 +281,9 @@ func summarize(reports []rules.Report) scanSummary {
 	return s
 }
 
-func writeScanJSON(w io.Writer, res scanResult) error {
+// writeScanJSON writes a scanResult, or with several accounts an
+// organizationResult.
+func writeScanJSON(w io.Writer, res any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
@@ -249,6 +302,11 @@ func isTerminal(w io.Writer) bool {
 
 // progressBar redraws one line: "describing task definitions [=====>    ] 412/1000".
 func progressBar(w io.Writer) func(done, total int) {
+	return labelledBar(w, "describing task definitions")
+}
+
+// labelledBar is a progress bar of what label says.
+func labelledBar(w io.Writer, label string) func(done, total int) {
 	const width = 30
 	return func(done, total int) {
 		filled := width * done / max(total, 1)
@@ -263,7 +321,7 @@ func progressBar(w io.Writer) func(done, total int) {
 				bar[i] = ' '
 			}
 		}
-		fmt.Fprintf(w, "\rdescribing task definitions [%s] %d/%d", bar, done, total)
+		fmt.Fprintf(w, "\r%s [%s] %d/%d", label, bar, done, total)
 		if done == total {
 			fmt.Fprintln(w)
 		}

@@ -28,18 +28,30 @@ func seedBenchAccount(b *testing.B) aws.Config {
 	if moto == nil {
 		b.Skip("the emulator is not installed: run make emulator-tools")
 	}
-	ctx := context.Background()
 	account := emulator.NewAccount()
-	cfg := moto.Config(ctx, account)
+	cfg := moto.Config(context.Background(), account)
+	if err := seedBench(context.Background(), cfg, account, benchShape{benchRevisions, benchFamilies, benchRoles}); err != nil {
+		b.Fatal(err)
+	}
+	return cfg
+}
+
+// benchShape is what a benchmark account holds: revisions over families,
+// and roles (one of them the execution role).
+type benchShape struct{ revisions, families, roles int }
+
+// seedBench creates the task definitions and roles of shape in account,
+// through cfg.
+func seedBench(ctx context.Context, cfg aws.Config, account string, shape benchShape) error {
 	im, ec := iam.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
 	shared, err := im.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("shared-queue"),
 		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"*"}]}`)})
 	if err != nil {
-		b.Fatal(err)
+		return err
 	}
 	trust := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceAccount":"%s"}}}]}`, account)
 	role := func(i int) string { return fmt.Sprintf("app-%03d", i) }
-	run := func(n int, do func(i int) error) {
+	run := func(n int, do func(i int) error) error {
 		var wg sync.WaitGroup
 		errs := make(chan error, n)
 		sem := make(chan struct{}, 8)
@@ -54,13 +66,11 @@ func seedBenchAccount(b *testing.B) aws.Config {
 		}
 		wg.Wait()
 		close(errs)
-		for err := range errs {
-			b.Fatal(err)
-		}
+		return <-errs
 	}
-	run(benchRoles, func(i int) error {
+	err = run(shape.roles, func(i int) error {
 		name := role(i)
-		if i == benchRoles-1 {
+		if i == shape.roles-1 {
 			name = "app-exec"
 		}
 		if _, err := im.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
@@ -87,11 +97,14 @@ func seedBenchAccount(b *testing.B) aws.Config {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
 	// Registered in order, so that each family's revisions are numbered.
-	for i := range benchRevisions {
+	for i := range shape.revisions {
 		_, err := ec.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
-			Family:                  aws.String(fmt.Sprintf("family-%03d", i%benchFamilies)),
-			TaskRoleArn:             aws.String(fmt.Sprintf("arn:aws:iam::%s:role/%s", account, role(i%(benchRoles-1)))),
+			Family:                  aws.String(fmt.Sprintf("family-%03d", i%shape.families)),
+			TaskRoleArn:             aws.String(fmt.Sprintf("arn:aws:iam::%s:role/%s", account, role(i%(shape.roles-1)))),
 			ExecutionRoleArn:        aws.String(fmt.Sprintf("arn:aws:iam::%s:role/app-exec", account)),
 			RequiresCompatibilities: []ecstypes.Compatibility{ecstypes.CompatibilityFargate},
 			NetworkMode:             ecstypes.NetworkModeAwsvpc,
@@ -100,10 +113,10 @@ func seedBenchAccount(b *testing.B) aws.Config {
 			ContainerDefinitions:    []ecstypes.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("public.ecr.aws/docker/library/busybox:1.36")}},
 		})
 		if err != nil {
-			b.Fatal(err)
+			return err
 		}
 	}
-	return cfg
+	return nil
 }
 
 // BenchmarkScan reads and judges the benchmark account three ways and

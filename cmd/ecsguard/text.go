@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"maps"
@@ -101,4 +102,77 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// writeAccountsText prints a scan of several accounts: per account the
+// single-account report, or why it failed or was skipped; then a table of
+// the accounts and one line over all of them.
+func writeAccountsText(w io.Writer, res organizationResult, failOn rules.Severity) error {
+	for _, a := range res.Accounts {
+		switch a.Status {
+		case statusScanned:
+			fmt.Fprintf(w, "== account %s%s: scanned\n\n", a.Account, named(a.Name))
+			if err := writeText(w, res.byAccount[a.Account], failOn, false); err != nil {
+				return err
+			}
+		case statusFailed:
+			fmt.Fprintf(w, "== account %s%s: FAILED\n  ! %s\n", a.Account, named(a.Name), oneLine(a.Error))
+		default:
+			fmt.Fprintf(w, "== account %s%s: skipped: %s\n", a.Account, named(a.Name), skipReason(a))
+		}
+		fmt.Fprintln(w)
+	}
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ACCOUNT\tNAME\tSTATUS\tSUBJECTS\tINCOMPLETE\tCRITICAL\tHIGH\tMEDIUM\tLOW\tINFORMATIONAL\tSUPPRESSED\tAWS CALLS")
+	for _, a := range res.Accounts {
+		status, figures := a.Status, "-\t-\t-\t-\t-\t-\t-\t-\t-"
+		switch a.Status {
+		case statusScanned:
+			b := a.BySeverity
+			figures = fmt.Sprintf("%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d", a.Subjects, a.Incomplete,
+				b["CRITICAL"], b["HIGH"], b["MEDIUM"], b["LOW"], b["INFORMATIONAL"], a.Suppressed, a.AWSCalls)
+		case statusFailed:
+			status = "FAILED"
+		default:
+			status += " (" + skipReason(a) + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.Account, cmp.Or(a.Name, "-"), status, figures)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	s := res.Summary
+	fmt.Fprintf(w, "\n%d %s: %d scanned, %d failed, %d skipped; %d %s", s.Accounts, plural(s.Accounts, "account", "accounts"),
+		s.Scanned, s.Failed, s.Skipped, s.Subjects, plural(s.Subjects, "subject", "subjects"))
+	if s.Incomplete > 0 {
+		fmt.Fprintf(w, " (%d INCOMPLETE)", s.Incomplete)
+	}
+	var bySeverity []string
+	for sev := rules.Critical; sev >= rules.Informational; sev-- {
+		bySeverity = append(bySeverity, fmt.Sprintf("%d %s", s.BySeverity[sev.String()], sev))
+	}
+	verdict := "pass"
+	if failed(res.Reports, failOn) {
+		verdict = "fail"
+	}
+	_, err := fmt.Fprintf(w, ": %s; %d suppressed; fail-on %s: %s\n", strings.Join(bySeverity, ", "), s.Suppressed, failOn, verdict)
+	return err
+}
+
+// named is " (name)", or nothing for an account of unknown name.
+func named(name string) string {
+	if name == "" {
+		return ""
+	}
+	return " (" + name + ")"
+}
+
+// skipReason is why an account was skipped: its state, or the error.
+func skipReason(a accountSummary) string {
+	if a.State != "" && a.Error == "" {
+		return a.State
+	}
+	return a.Error
 }
