@@ -44,6 +44,10 @@ type Handler struct {
 	// a member account gets its own, through its member role.
 	Accounts *accounts.Directory
 	members  readers
+	// SweepReserve is the time before the invocation's deadline after
+	// which a sweep starts no more accounts; 0 is 90 s, or a third of the
+	// time left when less.
+	SweepReserve time.Duration
 }
 
 // OnRegister handles an EventBridge event for an ECS RegisterTaskDefinition

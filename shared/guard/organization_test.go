@@ -255,8 +255,14 @@ func TestOrganizationSweep(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	o.handler.SweepReserve = 2 * time.Minute
 	out, err = o.handler.Sweep(ctx)
 	if err != nil || out.Result != "swept" || out.Accounts != 0 || out.Left != 3 {
-		t.Errorf("sweep a minute before its deadline: %+v, %v", out, err)
+		t.Errorf("sweep within its reserve of the deadline: %+v, %v", out, err)
+	}
+	o.handler.SweepReserve = 0 // a third of the minute left: every account is started
+	out, err = o.handler.Sweep(ctx)
+	if err != nil || out.Accounts != 2 || out.Left != 0 {
+		t.Errorf("sweep with the default reserve: %+v, %v", out, err)
 	}
 }

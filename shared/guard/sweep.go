@@ -43,9 +43,10 @@ type SweepOutcome struct {
 // accounts in parallel do not throttle each other.
 const sweepers = 8
 
-// sweepMargin is the time kept back from the invocation's deadline: no
-// account is started later than this before it.
-const sweepMargin = 90 * time.Second
+// sweepReserve is the most time kept back from the invocation's deadline:
+// no account is started later than this before it (a third of the time
+// left, when the function's timeout is short).
+const sweepReserve = 90 * time.Second
 
 // Sweep records every ACTIVE revision of each guarded account in the
 // index, so that revisions registered before ecsguard was deployed (or
@@ -76,12 +77,16 @@ func (h *Handler) Sweep(ctx context.Context) (SweepOutcome, error) {
 		errs = append(errs, err)
 	}
 	deadline, bounded := ctx.Deadline()
+	reserve := h.SweepReserve
+	if reserve == 0 {
+		reserve = min(sweepReserve, time.Until(deadline)/3)
+	}
 	var mu sync.Mutex
 	sem := make(chan struct{}, sweepers)
 	var wg sync.WaitGroup
 	for _, account := range list {
 		sem <- struct{}{}
-		if bounded && time.Until(deadline) < sweepMargin {
+		if bounded && time.Until(deadline) < reserve {
 			<-sem
 			mu.Lock()
 			out.Left++
