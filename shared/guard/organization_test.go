@@ -19,6 +19,10 @@ import (
 	"github.com/ecsguard/ecsguard/shared/rules"
 )
 
+// The organization tests run one at a time, before the parallel ones:
+// each seeds three accounts, and together with the parallel tests they
+// would crowd the one emulator process past its clients' timeouts.
+
 // orgEnv is a deployment in the management account of an organization of
 // three accounts: the management account and two members, team-a and
 // team-b, each seeded with the sample account's roles and task
@@ -76,7 +80,6 @@ func (o *orgEnv) statusIn(s emulator.Sample, family string) string {
 // read through its member role, and deregistered there; the alert names
 // the account, by name and id.
 func TestOrganizationRegistrationInMember(t *testing.T) {
-	t.Parallel()
 	o := setupOrg(t, guard.ModeEnforce)
 	a := o.members["team-a"]
 	out, err := o.handler.OnRegister(context.Background(), o.eventIn("ecs-registertaskdefinition-admin-task-role.json", a.Account))
@@ -110,7 +113,6 @@ func TestOrganizationRegistrationInMember(t *testing.T) {
 // deployed, or the role removed) gives an incomplete alert naming the
 // account, and nothing is deregistered.
 func TestOrganizationMemberRoleMissing(t *testing.T) {
-	t.Parallel()
 	o := setupOrg(t, guard.ModeEnforce)
 	b := o.members["team-b"]
 	o.proxy.FailMatching("AssumeRole", b.Account, -1, emulator.AccessDenied)
@@ -137,7 +139,6 @@ func TestOrganizationMemberRoleMissing(t *testing.T) {
 // suspended or being closed, are dropped with a reason; nothing is read
 // in the account.
 func TestOrganizationAccountsNotGuarded(t *testing.T) {
-	t.Parallel()
 	o := setupOrg(t, guard.ModeEnforce)
 	ctx := context.Background()
 	outside := emulator.NewAccount()
@@ -167,7 +168,6 @@ func TestOrganizationAccountsNotGuarded(t *testing.T) {
 // reaches that member's revisions through the index, not another
 // account's revisions of the same role name.
 func TestOrganizationRoleChange(t *testing.T) {
-	t.Parallel()
 	o := setupOrg(t, guard.ModeAlert)
 	ctx := context.Background()
 	sw, err := o.handler.Sweep(ctx)
@@ -192,7 +192,6 @@ func TestOrganizationRoleChange(t *testing.T) {
 
 // A change to the member role in any account is tampering with ecsguard.
 func TestOrganizationMemberRoleTampered(t *testing.T) {
-	t.Parallel()
 	o := setupOrg(t, guard.ModeAlert)
 	a := o.members["team-a"]
 	event := strings.ReplaceAll(string(o.eventIn("iam-updateassumerolepolicy-task-role.json", a.Account)), `"web-api-task"`, `"ecsguard-member"`)
@@ -209,7 +208,6 @@ func TestOrganizationMemberRoleTampered(t *testing.T) {
 // An account no sweep has walked yet (it joined since) is looked up by
 // the scan, with a note, so its older revisions are not missed.
 func TestOrganizationAccountNotSwept(t *testing.T) {
-	t.Parallel()
 	o := setupOrg(t, guard.ModeAlert)
 	ctx := context.Background()
 	a := o.members["team-a"]
@@ -229,7 +227,6 @@ func TestOrganizationAccountNotSwept(t *testing.T) {
 // What ecsguard does in a member account, through its member role, is
 // ignored like what its own roles do.
 func TestOrganizationLoopGuard(t *testing.T) {
-	t.Parallel()
 	o := setupOrg(t, guard.ModeEnforce)
 	a := o.members["team-a"]
 	event := strings.ReplaceAll(string(o.eventIn("ecs-registertaskdefinition-admin-task-role.json", a.Account)), "ci-deploy", "ecsguard-member")
@@ -245,7 +242,6 @@ func TestOrganizationLoopGuard(t *testing.T) {
 // A sweep reports the members it cannot enter and sweeps the others; one
 // too close to its deadline starts no account, leaving them to the next.
 func TestOrganizationSweep(t *testing.T) {
-	t.Parallel()
 	o := setupOrg(t, guard.ModeAlert)
 	b := o.members["team-b"]
 	o.proxy.FailMatching("AssumeRole", b.Account, -1, emulator.AccessDenied)
