@@ -36,6 +36,11 @@ func (d *demo) organization(ctx context.Context) error {
 		if members[m.Name], err = emulator.Seed(ctx, d.moto.Config(ctx, m.ID)); err != nil {
 			return err
 		}
+		// The member role the organization's StackSet deploys.
+		if err := emulator.NewMemberRole(ctx, d.moto.URL(), m.ID, "ecsguard-member", org.ID,
+			d.sample.Roles["ecsguard-onregister"], d.sample.Roles["ecsguard-onrolechange"]); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(d.w, "\n== organization %s: the same functions in the security account %s, guarding team-a (%s) and team-b (%s) through their member role\n\n",
 		org.ID, d.sample.Account, org.Members[0].ID, org.Members[1].ID)

@@ -2,9 +2,11 @@ package emulator
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 )
@@ -40,4 +42,26 @@ func NewOrganization(ctx context.Context, endpoint, management string, names ...
 		o.Members = append(o.Members, OrgMember{ID: aws.ToString(got.CreateAccountStatus.AccountId), Name: name})
 	}
 	return o, nil
+}
+
+// MemberRolePolicy is the inline policy of the member role, as the member
+// stack names it.
+const MemberRolePolicy = "ecsguard-reads"
+
+// NewMemberRole creates in account the member role an organization's
+// StackSet deploys: trusted by the functions' roles from the
+// organization, with its one inline policy of reads.
+func NewMemberRole(ctx context.Context, endpoint, account, name, organization string, trusted ...string) error {
+	c := iam.NewFromConfig(Config(endpoint, account))
+	principals, _ := json.Marshal(trusted)
+	trust := `{"Version":"2012-10-17","Statement":[{"Sid":"EcsguardFunctions","Effect":"Allow","Action":"sts:AssumeRole",` +
+		`"Principal":{"AWS":` + string(principals) + `},"Condition":{"StringEquals":{"aws:PrincipalOrgID":"` + organization + `"}}}]}`
+	if _, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		return fmt.Errorf("member role in %s: %w", account, err)
+	}
+	reads := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecs:Describe*","ecs:List*","iam:Get*","iam:List*"],"Resource":"*"}]}`
+	if _, err := c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(MemberRolePolicy), PolicyDocument: aws.String(reads)}); err != nil {
+		return fmt.Errorf("member role policy in %s: %w", account, err)
+	}
+	return nil
 }

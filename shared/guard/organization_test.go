@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
 	eventstestdata "github.com/ecsguard/ecsguard/events-testdata"
@@ -43,15 +44,19 @@ func setupOrg(t *testing.T, mode string) *orgEnv {
 		t.Fatal(err)
 	}
 	o := &orgEnv{env: e, org: org, members: map[string]emulator.Sample{}}
+	c := e.handler.Config
+	c.MemberRoleName, c.Organization = "ecsguard-member", org.ID
+	c.OwnRoleARNs = []string{"arn:aws:iam::" + org.Management + ":role/ecsguard-onregister", "arn:aws:iam::" + org.Management + ":role/ecsguard-onrolechange"}
 	for _, m := range org.Members {
 		s, err := emulator.Seed(ctx, moto.Config(ctx, m.ID))
 		if err != nil {
 			t.Fatalf("seed %s: %v", m.Name, err)
 		}
 		o.members[m.Name] = s
+		if err := emulator.NewMemberRole(ctx, moto.URL(), m.ID, c.MemberRoleName, org.ID, c.OwnRoleARNs...); err != nil {
+			t.Fatal(err)
+		}
 	}
-	c := e.handler.Config
-	c.MemberRoleName, c.Organization = "ecsguard-member", org.ID
 	e.handler = guard.New(c, e.pcfg, slog.New(slog.NewJSONHandler(testWriter{t}, nil)))
 	return o
 }
@@ -260,5 +265,36 @@ func TestOrganizationSweep(t *testing.T) {
 	out, err = o.handler.Sweep(ctx)
 	if err != nil || out.Accounts != 2 || out.Left != 0 {
 		t.Errorf("sweep with the default reserve: %+v, %v", out, err)
+	}
+}
+
+// The sweep compares each member role with what the member stack
+// deployed: a trust widened or a policy added without an event ecsguard
+// saw is alerted as tampering, once.
+func TestOrganizationMemberRoleDrift(t *testing.T) {
+	o := setupOrg(t, guard.ModeAlert)
+	ctx := context.Background()
+	if out, err := o.handler.Sweep(ctx); err != nil || out.Accounts != 3 || len(o.alerts()) != 0 {
+		t.Fatalf("sweep of member roles as deployed: %+v, %v", out, err)
+	}
+	b := o.members["team-b"]
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"AWS":"arn:aws:iam::999988887777:root"}}]}`
+	if _, err := iam.NewFromConfig(moto.Config(ctx, b.Account)).UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{
+		RoleName: aws.String("ecsguard-member"), PolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if out, err := o.handler.Sweep(ctx); err != nil || out.Accounts != 3 {
+			t.Fatalf("sweep: %+v, %v", out, err)
+		}
+	}
+	al := o.alerts()
+	if len(al) != 1 {
+		t.Fatalf("%d alerts, want 1 (the second sweep finds the same drift)", len(al))
+	}
+	d := al[0].change(t)
+	if al[0].MessageAttributes["severity"].Value != "CRITICAL" || d.Change.Kind != "tampering" || d.Change.Account != b.Account ||
+		!strings.Contains(d.Reports[0].Findings[0].Evidence[0].Detail, "trust admits AWS principal arn:aws:iam::999988887777:root") {
+		t.Errorf("alert %q: %+v", al[0].Subject, d)
 	}
 }

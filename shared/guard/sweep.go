@@ -2,14 +2,19 @@ package guard
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/ecsguard/ecsguard/shared/assess"
 	"github.com/ecsguard/ecsguard/shared/roleuse"
+	"github.com/ecsguard/ecsguard/shared/rules"
 )
 
 // IsScheduled reports whether event is an EventBridge scheduled event (a
@@ -130,7 +135,64 @@ func (h *Handler) sweepAccount(ctx context.Context, account string) (int, error)
 	if err != nil {
 		return 0, err
 	}
+	if err := h.checkMemberRole(ctx, account, rd); err != nil {
+		return 0, err
+	}
 	return roleuse.Rebuild(ctx, account, rd.Scan, h.Index)
+}
+
+// memberPolicy is the inline policy of the member role, as the member
+// stack creates it (infra/member.go).
+const memberPolicy = "ecsguard-reads"
+
+// checkMemberRole compares a member account's member role with what the
+// member stack deployed: a trust that admits more than ecsguard's
+// functions, a policy added, removed or bounded. A change made while
+// ecsguard saw the account's events was alerted then; this catches what
+// no event reported (made before the account joined, or while its events
+// were lost). A difference is alerted as tampering, once per distinct
+// difference while the event ledger keeps it.
+func (h *Handler) checkMemberRole(ctx context.Context, account string, rd *reader) error {
+	self, err := h.Accounts.Self(ctx)
+	if err != nil || account == self || h.Config.MemberRoleName == "" {
+		return err
+	}
+	role, missing, err := rd.Facts.Role(ctx, h.Config.MemberRoleName)
+	if err != nil {
+		return err
+	}
+	drift := rules.RoleDrift(role, h.Config.OwnRoleARNs, []string{memberPolicy})
+	for _, m := range missing {
+		drift = append(drift, "cannot be read with itself: "+m.Error())
+	}
+	if len(drift) == 0 {
+		return nil
+	}
+	arn := h.ownRole(account, h.Config.MemberRoleName)
+	sum := sha256.Sum256([]byte(strings.Join(drift, "\n")))
+	id := "member-role-drift-" + hex.EncodeToString(sum[:8])
+	rec, err := h.Ledger.Begin(ctx, account+"/"+id)
+	if err != nil || rec.Done {
+		return err
+	}
+	name, _, _ := h.member(ctx, account)
+	ev := assess.Event{Kind: assess.Tampering, ID: id, Name: "MemberRoleDrift", Account: account, AccountName: name,
+		Region: h.Accounts.Base.Region, Resource: arn}
+	r := &run{a: assess.Assess(ev, []assess.Subject{{Facts: rules.Facts{
+		Account: account, Region: ev.Region,
+		Tampered: &rules.Tampered{Resource: arn, Change: "found by the sweep: " + strings.Join(drift, "; ")},
+	}}})}
+	last, err := h.announce(ctx, r, rec)
+	if err == nil {
+		err = rec.Finish(ctx, last)
+	}
+	if err != nil {
+		if rerr := rec.Release(ctx); rerr != nil && h.Log != nil {
+			h.Log.Warn("could not release the drift record", "account", account, "error", rerr.Error())
+		}
+		return fmt.Errorf("alert the member role's drift: %w", err)
+	}
+	return nil
 }
 
 // sweepAccounts are the accounts a sweep walks: the own one, and the
