@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"maps"
 	"os"
 	"slices"
@@ -23,23 +22,7 @@ import (
 
 var moto *emulator.Moto
 
-func TestMain(m *testing.M) {
-	code := func() int {
-		var err error
-		moto, err = emulator.StartMoto(context.Background(), emulator.DefaultVenv())
-		if err != nil {
-			if os.Getenv("ECSGUARD_REQUIRE_EMULATOR") == "1" {
-				fmt.Fprintln(os.Stderr, "ecsguard:", err)
-				return 1
-			}
-			fmt.Fprintln(os.Stderr, "ecsguard: skipping emulator tests:", err)
-			return m.Run()
-		}
-		defer moto.Close()
-		return m.Run()
-	}()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(emulator.RunTests(m, "ecsguard", &moto)) }
 
 // sampleWants is what scan reports on the sample account, by the end of
 // each subject's ARN: the unsuppressed rules (none for a clean subject).

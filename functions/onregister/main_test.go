@@ -25,17 +25,6 @@ var moto *emulator.Moto
 func TestMain(m *testing.M) { os.Exit(run(m)) }
 
 func run(m *testing.M) int {
-	var err error
-	moto, err = emulator.StartMoto(context.Background(), emulator.DefaultVenv())
-	if err != nil {
-		if os.Getenv("ECSGUARD_REQUIRE_EMULATOR") == "1" {
-			fmt.Fprintln(os.Stderr, "onregister:", err)
-			return 1
-		}
-		fmt.Fprintln(os.Stderr, "onregister: skipping emulator tests:", err)
-		return m.Run()
-	}
-	defer moto.Close()
 	dir, err := os.MkdirTemp("", "onregister")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -43,7 +32,7 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	buildOnce = sync.OnceValues(func() (string, error) { return emulator.BuildBootstrap(context.Background(), ".", dir) })
-	return m.Run()
+	return emulator.RunTests(m, "onregister", &moto)
 }
 
 // buildOnce builds the bootstrap under test, once for all tests.

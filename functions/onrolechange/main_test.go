@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io/fs"
 	"os"
 	"strings"
@@ -19,22 +18,7 @@ import (
 
 var moto *emulator.Moto
 
-func TestMain(m *testing.M) { os.Exit(run(m)) }
-
-func run(m *testing.M) int {
-	var err error
-	moto, err = emulator.StartMoto(context.Background(), emulator.DefaultVenv())
-	if err != nil {
-		if os.Getenv("ECSGUARD_REQUIRE_EMULATOR") == "1" {
-			fmt.Fprintln(os.Stderr, "onrolechange:", err)
-			return 1
-		}
-		fmt.Fprintln(os.Stderr, "onrolechange: skipping emulator tests:", err)
-		return m.Run()
-	}
-	defer moto.Close()
-	return m.Run()
-}
+func TestMain(m *testing.M) { os.Exit(emulator.RunTests(m, "onrolechange", &moto)) }
 
 // TestBootstrapUnderRIE drives the built bootstrap through the Lambda
 // runtime API: a scheduled sweep fills the index, an IAM change to a task

@@ -3,7 +3,6 @@ package accounts_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -21,22 +20,7 @@ import (
 
 var moto *emulator.Moto
 
-func TestMain(m *testing.M) { os.Exit(run(m)) }
-
-func run(m *testing.M) int {
-	var err error
-	moto, err = emulator.StartMoto(context.Background(), emulator.DefaultVenv())
-	if err != nil {
-		if os.Getenv("ECSGUARD_REQUIRE_EMULATOR") == "1" {
-			fmt.Fprintln(os.Stderr, "accounts:", err)
-			return 1
-		}
-		fmt.Fprintln(os.Stderr, "accounts: skipping emulator tests:", err)
-		return m.Run()
-	}
-	defer moto.Close()
-	return m.Run()
-}
+func TestMain(m *testing.M) { os.Exit(emulator.RunTests(m, "accounts", &moto)) }
 
 type env struct {
 	org   emulator.Organization

@@ -21,25 +21,7 @@ import (
 
 var moto *emulator.Moto
 
-func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	ctx := context.Background()
-	var err error
-	moto, err = emulator.StartMoto(ctx, emulator.DefaultVenv())
-	if err != nil {
-		if os.Getenv("ECSGUARD_REQUIRE_EMULATOR") == "1" {
-			fmt.Fprintln(os.Stderr, "awsfacts:", err)
-			return 1
-		}
-		fmt.Fprintln(os.Stderr, "awsfacts: skipping emulator tests:", err)
-		return m.Run() // tests call needMoto and skip
-	}
-	defer moto.Close()
-	return m.Run()
-}
+func TestMain(m *testing.M) { os.Exit(emulator.RunTests(m, "awsfacts", &moto)) }
 
 func needMoto(t *testing.T) {
 	t.Helper()

@@ -25,22 +25,7 @@ import (
 
 var moto *emulator.Moto
 
-func TestMain(m *testing.M) { os.Exit(run(m)) }
-
-func run(m *testing.M) int {
-	var err error
-	moto, err = emulator.StartMoto(context.Background(), emulator.DefaultVenv())
-	if err != nil {
-		if os.Getenv("ECSGUARD_REQUIRE_EMULATOR") == "1" {
-			fmt.Fprintln(os.Stderr, "guard:", err)
-			return 1
-		}
-		fmt.Fprintln(os.Stderr, "guard: skipping emulator tests:", err)
-		return m.Run()
-	}
-	defer moto.Close()
-	return m.Run()
-}
+func TestMain(m *testing.M) { os.Exit(emulator.RunTests(m, "guard", &moto)) }
 
 // eventsAccount is the account of the events-testdata files; each test
 // rewrites it to its own emulator account.

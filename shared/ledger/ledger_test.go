@@ -3,7 +3,6 @@ package ledger_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -16,22 +15,7 @@ import (
 
 var moto *emulator.Moto
 
-func TestMain(m *testing.M) { os.Exit(run(m)) }
-
-func run(m *testing.M) int {
-	var err error
-	moto, err = emulator.StartMoto(context.Background(), emulator.DefaultVenv())
-	if err != nil {
-		if os.Getenv("ECSGUARD_REQUIRE_EMULATOR") == "1" {
-			fmt.Fprintln(os.Stderr, "ledger:", err)
-			return 1
-		}
-		fmt.Fprintln(os.Stderr, "ledger: skipping emulator tests:", err)
-		return m.Run()
-	}
-	defer moto.Close()
-	return m.Run()
-}
+func TestMain(m *testing.M) { os.Exit(emulator.RunTests(m, "ledger", &moto)) }
 
 func newLedger(t *testing.T, now *time.Time) *ledger.Ledger {
 	t.Helper()

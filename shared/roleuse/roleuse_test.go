@@ -22,22 +22,7 @@ import (
 
 var moto *emulator.Moto
 
-func TestMain(m *testing.M) { os.Exit(run(m)) }
-
-func run(m *testing.M) int {
-	var err error
-	moto, err = emulator.StartMoto(context.Background(), emulator.DefaultVenv())
-	if err != nil {
-		if os.Getenv("ECSGUARD_REQUIRE_EMULATOR") == "1" {
-			fmt.Fprintln(os.Stderr, "roleuse:", err)
-			return 1
-		}
-		fmt.Fprintln(os.Stderr, "roleuse: skipping emulator tests:", err)
-		return m.Run()
-	}
-	defer moto.Close()
-	return m.Run()
-}
+func TestMain(m *testing.M) { os.Exit(emulator.RunTests(m, "roleuse", &moto)) }
 
 // account is an empty emulator account with an index table, and its id.
 func account(t testing.TB) (aws.Config, *roleuse.Index, *roleuse.Scan, string) {
