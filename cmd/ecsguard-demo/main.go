@@ -255,38 +255,44 @@ func (d *demo) phase(ctx context.Context, title string, events []string, env ...
 		if err != nil {
 			return fmt.Errorf("%s: %w\n%s", name, err, fn.Logs())
 		}
-		var o guard.Outcome
-		if err := json.Unmarshal(resp, &o); err != nil {
-			return fmt.Errorf("%s: response %s: %w", name, resp, err)
+		row, err := d.registered(resp)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
 		}
-		d.summary.Events++
-		d.summary.Findings += o.Findings
-		if o.Action.Result.Kind == rules.Deregistered {
-			d.summary.Deregistered++
-		}
-		findings := "-"
-		if o.Result == guard.ResultEvaluated {
-			findings = fmt.Sprint(o.Findings)
-			if o.Highest != "" {
-				findings += " (" + o.Highest + ")"
-			}
-			if !o.Complete {
-				findings += " incomplete"
-			}
-		}
-		action := o.Action.Result.String()
-		if action == "" {
-			action = "-"
-		}
-		result := o.Result
-		if o.Result != guard.ResultEvaluated {
-			result += ": " + shortReason(o.Reason)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", strings.TrimSuffix(name, ".json"), result, findings,
-			orDash(strings.Join(o.Rules, ",")), yesNo(o.Alerted), action, o.Calls)
+		fmt.Fprintf(tw, "%s\t%s\n", strings.TrimSuffix(name, ".json"), row)
 	}
 	tw.Flush()
 	return d.readAlerts(ctx)
+}
+
+// registered reads onregister's outcome, counts it in the summary and
+// returns its row: result, findings, rules, alert, action, AWS calls.
+func (d *demo) registered(resp []byte) (string, error) {
+	var o guard.Outcome
+	if err := json.Unmarshal(resp, &o); err != nil {
+		return "", fmt.Errorf("response %s: %w", resp, err)
+	}
+	d.summary.Events++
+	d.summary.Findings += o.Findings
+	if o.Action.Result.Kind == rules.Deregistered {
+		d.summary.Deregistered++
+	}
+	findings := "-"
+	if o.Result == guard.ResultEvaluated {
+		findings = fmt.Sprint(o.Findings)
+		if o.Highest != "" {
+			findings += " (" + o.Highest + ")"
+		}
+		if !o.Complete {
+			findings += " incomplete"
+		}
+	}
+	result := o.Result
+	if o.Result != guard.ResultEvaluated {
+		result += ": " + shortReason(o.Reason)
+	}
+	return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%d", result, findings,
+		orDash(strings.Join(o.Rules, ",")), yesNo(o.Alerted), orDash(o.Action.Result.String()), o.Calls), nil
 }
 
 // roleChanges makes each IAM change in the account, as its event records,

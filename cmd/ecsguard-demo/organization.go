@@ -16,7 +16,6 @@ import (
 	"github.com/ecsguard/ecsguard/shared/emulator"
 	"github.com/ecsguard/ecsguard/shared/guard"
 	"github.com/ecsguard/ecsguard/shared/ledger"
-	"github.com/ecsguard/ecsguard/shared/rules"
 )
 
 // organization runs the same functions as an organization deployment: the
@@ -91,26 +90,11 @@ func (d *demo) organization(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("%s in %s: %w\n%s", dl.file, dl.label, err, fn.Logs())
 		}
-		var o guard.Outcome
-		if err := json.Unmarshal(resp, &o); err != nil {
-			return fmt.Errorf("%s: response %s: %w", dl.file, resp, err)
+		row, err := d.registered(resp)
+		if err != nil {
+			return fmt.Errorf("%s in %s: %w", dl.file, dl.label, err)
 		}
-		d.summary.Events++
-		d.summary.Findings += o.Findings
-		if o.Action.Result.Kind == rules.Deregistered {
-			d.summary.Deregistered++
-		}
-		findings, result := "-", o.Result
-		if o.Result == guard.ResultEvaluated {
-			findings = fmt.Sprint(o.Findings)
-			if o.Highest != "" {
-				findings += " (" + o.Highest + ")"
-			}
-		} else {
-			result += ": " + shortReason(o.Reason)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", strings.TrimSuffix(dl.file, ".json"), dl.label, result, findings,
-			orDash(strings.Join(o.Rules, ",")), yesNo(o.Alerted), orDash(o.Action.Result.String()), o.Calls)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", strings.TrimSuffix(dl.file, ".json"), dl.label, row)
 	}
 	tw.Flush()
 	if err := d.readAlerts(ctx); err != nil {

@@ -8,6 +8,7 @@
 package accounts
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -151,7 +152,7 @@ func (d *Directory) Config(ctx context.Context, account string) (aws.Config, err
 	role := RoleARN(partition(d.Base.Region), account, d.RoleName)
 	cfg = d.Base.Copy()
 	cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(d.stsBase, role, func(o *stscreds.AssumeRoleOptions) {
-		o.RoleSessionName = cmpOr(d.Session, "ecsguard")
+		o.RoleSessionName = cmp.Or(d.Session, "ecsguard")
 	}), func(o *aws.CredentialsCacheOptions) { o.ExpiryWindow = credentialWindow })
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
 		return aws.Config{}, &AssumeError{Account: account, Role: role, Err: err}
@@ -264,11 +265,4 @@ func partition(region string) string {
 		return "aws-us-gov"
 	}
 	return "aws"
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

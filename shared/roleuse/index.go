@@ -1,6 +1,7 @@
 package roleuse
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -298,7 +299,7 @@ func sweptItem(account string) map[string]ddbtypes.AttributeValue {
 // ARN, whose account it names.
 func roleKey(account, role string) string {
 	if strings.HasPrefix(role, "arn:") {
-		account = cmpOr(arnAccount(role), account)
+		account = cmp.Or(arnAccount(role), account)
 	}
 	return account + "/" + roleName(role)
 }
@@ -315,11 +316,4 @@ func arnAccount(arn string) string {
 		return p[4]
 	}
 	return ""
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
