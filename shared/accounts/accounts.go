@@ -149,7 +149,7 @@ func (d *Directory) Config(ctx context.Context, account string) (aws.Config, err
 	if ok {
 		return cfg, nil
 	}
-	role := RoleARN(partition(d.Base.Region), account, d.RoleName)
+	role := d.MemberRole(account)
 	cfg = d.Base.Copy()
 	cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(d.stsBase, role, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = cmp.Or(d.Session, "ecsguard")
@@ -249,6 +249,12 @@ func fromOrg(a *orgtypes.Account) Account {
 		status = string(a.State)
 	}
 	return Account{ID: aws.ToString(a.Id), Name: aws.ToString(a.Name), Status: status}
+}
+
+// MemberRole is the ARN of the member role in account, in the partition
+// of the deployment's region.
+func (d *Directory) MemberRole(account string) string {
+	return RoleARN(partition(d.Base.Region), account, d.RoleName)
 }
 
 // RoleARN is the ARN of role name in account.

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ecsguard/ecsguard/shared/accounts"
 	"github.com/ecsguard/ecsguard/shared/assess"
 	"github.com/ecsguard/ecsguard/shared/ledger"
 	"github.com/ecsguard/ecsguard/shared/rules"
@@ -171,12 +170,8 @@ func (h *Handler) ownRole(account, name string) string {
 			return arn
 		}
 	}
-	if m := h.Config.MemberRoleName; m != "" && strings.EqualFold(m, name) {
-		partition := "aws"
-		if len(h.Config.OwnRoleARNs) > 0 {
-			partition = cmpOr(arnPartition(h.Config.OwnRoleARNs[0]), partition)
-		}
-		return accounts.RoleARN(partition, account, m)
+	if m := h.Config.MemberRoleName; m != "" && strings.EqualFold(m, name) && h.Accounts != nil {
+		return h.Accounts.MemberRole(account)
 	}
 	return ""
 }
