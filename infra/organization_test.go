@@ -15,6 +15,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/ecsguard/ecsguard/shared/emulator"
+	"github.com/ecsguard/ecsguard/shared/guard"
+	"github.com/ecsguard/ecsguard/shared/iampolicy"
 )
 
 // The organization deployments under test, each synthesized once: enforce
@@ -478,6 +480,19 @@ func TestMemberRole(t *testing.T) {
 			}
 			for _, a := range st["Action"].([]any) {
 				actions = append(actions, a.(string))
+			}
+		}
+		// It allows every call the functions make with it, in each region.
+		doc, err := iampolicy.Parse(resolved(t, policies[0].(map[string]any)["PolicyDocument"]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		set := iampolicy.NewSet([]iampolicy.Policy{{Name: "inline", Document: doc}}, nil)
+		for _, region := range tc.app.settings.Regions {
+			for _, n := range guard.MemberNeeds(samplePartition, sampleMember, region, tc.deregister) {
+				if d := set.Decide(n.Action, n.Resource); d != iampolicy.Allowed {
+					t.Errorf("member role: %s on %s is %v, the functions call it", n.Action, n.Resource, d)
+				}
 			}
 		}
 		slices.Sort(actions)

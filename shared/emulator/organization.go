@@ -59,7 +59,14 @@ func NewMemberRole(ctx context.Context, endpoint, account, name, organization st
 	if _, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
 		return fmt.Errorf("member role in %s: %w", account, err)
 	}
-	reads := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecs:Describe*","ecs:List*","iam:Get*","iam:List*"],"Resource":"*"}]}`
+	// The member stack's policy (infra/member.go) in enforce mode.
+	reads := `{"Version":"2012-10-17","Statement":[` +
+		`{"Effect":"Allow","Action":["ecs:DescribeTaskDefinition","ecs:ListTaskDefinitions","ecs:ListClusters","ecs:DeregisterTaskDefinition"],"Resource":"*"},` +
+		`{"Effect":"Allow","Action":["iam:GetRole","iam:ListRolePolicies","iam:GetRolePolicy","iam:ListAttachedRolePolicies","iam:ListInstanceProfilesForRole"],"Resource":"arn:aws:iam::` + account + `:role/*"},` +
+		`{"Effect":"Allow","Action":["iam:GetPolicy","iam:GetPolicyVersion","iam:ListEntitiesForPolicy"],"Resource":["arn:aws:iam::` + account + `:policy/*","arn:aws:iam::aws:policy/*"]},` +
+		`{"Effect":"Allow","Action":["events:ListEventBuses","events:ListRuleNamesByTarget","scheduler:ListSchedules","application-autoscaling:DescribeScalableTargets"],"Resource":"*"},` +
+		`{"Effect":"Allow","Action":"events:ListTargetsByRule","Resource":"arn:aws:events:*:` + account + `:rule/*"},` +
+		`{"Effect":"Allow","Action":"scheduler:GetSchedule","Resource":"arn:aws:scheduler:*:` + account + `:schedule/*"}]}`
 	if _, err := c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(MemberRolePolicy), PolicyDocument: aws.String(reads)}); err != nil {
 		return fmt.Errorf("member role policy in %s: %w", account, err)
 	}

@@ -297,4 +297,26 @@ func TestOrganizationMemberRoleDrift(t *testing.T) {
 		!strings.Contains(d.Reports[0].Findings[0].Evidence[0].Detail, "trust admits AWS principal arn:aws:iam::999988887777:root") {
 		t.Errorf("alert %q: %+v", al[0].Subject, d)
 	}
+
+	// A member role whose policy lost a read: ecsguard's verdicts there
+	// would be incomplete, so the sweep reports it.
+	a := o.members["team-a"]
+	narrowed := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecs:DescribeTaskDefinition","ecs:ListTaskDefinitions","ecs:ListClusters","iam:Get*","iam:List*"],"Resource":"*"}]}`
+	if _, err := iam.NewFromConfig(moto.Config(ctx, a.Account)).PutRolePolicy(ctx, &iam.PutRolePolicyInput{
+		RoleName: aws.String("ecsguard-member"), PolicyName: aws.String(emulator.MemberRolePolicy), PolicyDocument: aws.String(narrowed)}); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := o.handler.Sweep(ctx); err != nil || out.Accounts != 3 {
+		t.Fatalf("sweep: %+v, %v", out, err)
+	}
+	al = o.alerts()
+	if len(al) != 1 {
+		t.Fatalf("%d alerts, want 1 (team-a's narrowed member role)", len(al))
+	}
+	d = al[0].change(t)
+	detail := d.Reports[0].Findings[0].Evidence[0].Detail
+	if d.Change.Kind != "tampering" || d.Change.Account != a.Account || !strings.Contains(detail, "no longer allows events:ListEventBuses") ||
+		!strings.Contains(detail, "no longer allows scheduler:GetSchedule") || strings.Contains(detail, "ecs:DescribeTaskDefinition") {
+		t.Errorf("alert %q: %s", al[0].Subject, detail)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ecsguard/ecsguard/shared/assess"
+	"github.com/ecsguard/ecsguard/shared/iampolicy"
 	"github.com/ecsguard/ecsguard/shared/roleuse"
 	"github.com/ecsguard/ecsguard/shared/rules"
 )
@@ -145,9 +146,39 @@ func (h *Handler) sweepAccount(ctx context.Context, account string) (int, error)
 // stack creates it (infra/member.go).
 const memberPolicy = "ecsguard-reads"
 
+// MemberNeeds are the calls the functions make with the member role in
+// account, each on a resource of the kind it takes: a member role whose
+// policies no longer allow one of them leaves ecsguard's verdicts in the
+// account incomplete. infra/member.go grants them (its test checks it).
+func MemberNeeds(partition, account, region string, enforce bool) []iampolicy.Request {
+	arn := func(service, region, resource string) string {
+		return "arn:" + partition + ":" + service + ":" + region + ":" + account + ":" + resource
+	}
+	role, policy := arn("iam", "", "role/any"), arn("iam", "", "policy/any")
+	var out []iampolicy.Request
+	add := func(resource string, actions ...string) {
+		for _, a := range actions {
+			out = append(out, iampolicy.Request{Action: a, Resource: resource})
+		}
+	}
+	add("*", "ecs:ListTaskDefinitions", "ecs:ListClusters", "events:ListEventBuses", "events:ListRuleNamesByTarget",
+		"scheduler:ListSchedules", "application-autoscaling:DescribeScalableTargets")
+	add(arn("ecs", region, "task-definition/any:1"), "ecs:DescribeTaskDefinition")
+	add(role, "iam:GetRole", "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole")
+	add(policy, "iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListEntitiesForPolicy")
+	add("arn:"+partition+":iam::aws:policy/AmazonECSTaskExecutionRolePolicy", "iam:GetPolicy", "iam:GetPolicyVersion")
+	add(arn("events", region, "rule/any"), "events:ListTargetsByRule")
+	add(arn("scheduler", region, "schedule/default/any"), "scheduler:GetSchedule")
+	if enforce {
+		add(arn("ecs", region, "task-definition/any:1"), "ecs:DeregisterTaskDefinition")
+	}
+	return out
+}
+
 // checkMemberRole compares a member account's member role with what the
 // member stack deployed: a trust that admits more than ecsguard's
-// functions, a policy added, removed or bounded. A change made while
+// functions, a policy added, removed or bounded, a read it no longer
+// allows. A change made while
 // ecsguard saw the account's events was alerted then; this catches what
 // no event reported (made before the account joined, or while its events
 // were lost). A difference is alerted as tampering, once per distinct
@@ -161,7 +192,8 @@ func (h *Handler) checkMemberRole(ctx context.Context, account string, rd *reade
 	if err != nil {
 		return err
 	}
-	drift := rules.RoleDrift(role, h.Config.OwnRoleARNs, []string{memberPolicy})
+	drift := rules.RoleDrift(role, rules.Deployed{Trusted: h.Config.OwnRoleARNs, Inline: []string{memberPolicy},
+		Needs: MemberNeeds(cmpOr(arnPartition(role.ARN), "aws"), account, h.Accounts.Base.Region, h.Config.Mode == ModeEnforce)})
 	for _, m := range missing {
 		drift = append(drift, "cannot be read with itself: "+m.Error())
 	}

@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -22,8 +23,19 @@ func TestRoleDrift(t *testing.T) {
 		}
 		return d
 	}
-	reads := iampolicy.Policy{Name: "inline:ecsguard-reads", Document: trust(`"*"`)}
-	admin := iampolicy.Policy{Name: "arn:aws:iam::aws:policy/AdministratorAccess", Document: trust(`"*"`)}
+	policy := func(actions string) iampolicy.Policy {
+		d, err := iampolicy.Parse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":` + actions + `,"Resource":"*"}]}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return iampolicy.Policy{Name: "inline:ecsguard-reads", Document: d}
+	}
+	reads := policy(`["ecs:DescribeTaskDefinition","iam:GetRole"]`)
+	admin := iampolicy.Policy{Name: "arn:aws:iam::aws:policy/AdministratorAccess", Document: policy(`"*"`).Document}
+	needs := []iampolicy.Request{
+		{Action: "ecs:DescribeTaskDefinition", Resource: "arn:aws:ecs:eu-west-1:444455556666:task-definition/any:1"},
+		{Action: "iam:GetRole", Resource: "arn:aws:iam::444455556666:role/any"},
+	}
 	deployed := func() *rules.Role {
 		return &rules.Role{ARN: "arn:aws:iam::444455556666:role/ecsguard-member", Name: "ecsguard-member",
 			Trust: trust(`["` + onregister + `","` + onrolechange + `"]`), Policies: []iampolicy.Policy{reads}}
@@ -31,7 +43,7 @@ func TestRoleDrift(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		change func(r *rules.Role) *rules.Role
-		want   string // a substring of the one difference; "" for none
+		want   string // a substring of each difference, in order, |-separated; "" for none
 	}{
 		{"as deployed", func(r *rules.Role) *rules.Role { return r }, ""},
 		{"another principal trusted", func(r *rules.Role) *rules.Role {
@@ -44,16 +56,39 @@ func TestRoleDrift(t *testing.T) {
 			r.Attached = []string{admin.Name}
 			return r
 		}, "policy arn:aws:iam::aws:policy/AdministratorAccess is not ecsguard's"},
-		{"its policy removed", func(r *rules.Role) *rules.Role { r.Policies = nil; return r }, "inline policy ecsguard-reads is missing"},
+		{"its policy removed", func(r *rules.Role) *rules.Role { r.Policies = nil; return r },
+			"inline policy ecsguard-reads is missing|no longer allows ecs:DescribeTaskDefinition|no longer allows iam:GetRole"},
+		{"a read removed from its policy", func(r *rules.Role) *rules.Role {
+			r.Policies = []iampolicy.Policy{policy(`"ecs:DescribeTaskDefinition"`)}
+			return r
+		}, "no longer allows iam:GetRole on arn:aws:iam::444455556666:role/any"},
+		{"a read denied in its policy", func(r *rules.Role) *rules.Role {
+			d, err := iampolicy.Parse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"iam:*","Resource":"*"}]}`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Policies = []iampolicy.Policy{{Name: "inline:ecsguard-reads", Document: d}}
+			return r
+		}, "no longer allows iam:GetRole"},
+		{"a read unknown while a policy is unreadable", func(r *rules.Role) *rules.Role {
+			r.Policies = nil
+			r.Missing = []rules.FactError{{Subject: r.ARN, Err: errors.New("AccessDenied")}}
+			return r
+		}, "inline policy ecsguard-reads is missing"},
 		{"a boundary set", func(r *rules.Role) *rules.Role { r.Boundary = &admin; return r }, "permissions boundary"},
 		{"the role deleted", func(*rules.Role) *rules.Role { return nil }, "the role is missing"},
 	} {
-		got := rules.RoleDrift(tc.change(deployed()), []string{onregister, onrolechange}, []string{"ecsguard-reads"})
-		switch {
-		case tc.want == "" && len(got) != 0:
-			t.Errorf("%s: %q, want none", tc.name, got)
-		case tc.want != "" && (len(got) != 1 || !strings.Contains(got[0], tc.want)):
-			t.Errorf("%s: %q, want one with %q", tc.name, got, tc.want)
+		got := rules.RoleDrift(tc.change(deployed()), rules.Deployed{Trusted: []string{onregister, onrolechange}, Inline: []string{"ecsguard-reads"}, Needs: needs})
+		var want []string
+		if tc.want != "" {
+			want = strings.Split(tc.want, "|")
+		}
+		ok := len(got) == len(want)
+		for i := 0; ok && i < len(want); i++ {
+			ok = strings.Contains(got[i], want[i])
+		}
+		if !ok {
+			t.Errorf("%s: %q, want %q", tc.name, got, want)
 		}
 	}
 }
