@@ -37,7 +37,7 @@ func suppressHome(s Settings, fns ...*guardFunction) {
 func readWildcards(listAccounts bool) *[]*cdknag.NagPackSuppression {
 	star := "The ECS, EventBridge, Scheduler and Application Auto Scaling calls granted on * (DescribeTaskDefinition, ListTaskDefinitions, ListClusters, DeregisterTaskDefinition, ListEventBuses, ListRuleNamesByTarget, ListSchedules, DescribeScalableTargets) support no resource-level permissions: IAM accepts only * for them."
 	if listAccounts {
-		star += " So does organizations:ListAccounts, which the sweep calls to walk the member accounts."
+		star += " So does organizations:ListAccounts, which the sweep calls to walk the member accounts, and both functions call when DescribeAccount is denied for an account outside the organization."
 	}
 	return &[]*cdknag.NagPackSuppression{
 		wildcard("Resource::*", star),

@@ -113,10 +113,12 @@ func addOrganization(stack awscdk.Stack, s Settings, memberTemplate string, rule
 		// (Service Authorization Reference, AWS Organizations).
 		f.allow("DescribeMemberAccounts", []string{"organizations:DescribeAccount"},
 			"arn:"+*awscdk.Aws_PARTITION()+":organizations::*:account/"+org.ID+"/*")
+		// The sweep walks the member accounts; both functions fall back to
+		// the list when DescribeAccount is denied for an account outside
+		// the organization. ListAccounts has no resource type: IAM takes
+		// only *.
+		f.allow("ListMemberAccounts", []string{"organizations:ListAccounts"}, "*")
 	}
-	// The sweep walks the member accounts. ListAccounts has no resource
-	// type: IAM takes only *.
-	onRoleChange.allow("ListMemberAccounts", []string{"organizations:ListAccounts"}, "*")
 
 	setName := *stack.StackName() + "-Member"
 	set := awscloudformation.NewCfnStackSet(stack, jsii.String("MemberStackSet"), &awscloudformation.CfnStackSetProps{

@@ -583,10 +583,7 @@ func TestOrganizationLeastPrivilege(t *testing.T) {
 				}
 			}
 			slices.Sort(added)
-			want := []string{"organizations:DescribeAccount", "sts:AssumeRole"}
-			if fn == "OnRoleChange" {
-				want = []string{"organizations:DescribeAccount", "organizations:ListAccounts", "sts:AssumeRole"}
-			}
+			want := []string{"organizations:DescribeAccount", "organizations:ListAccounts", "sts:AssumeRole"}
 			if !slices.Equal(added, want) {
 				t.Errorf("%s: organization mode adds %v, want %v", fn, added, want)
 			}

@@ -197,9 +197,26 @@ func (d *Directory) Member(ctx context.Context, account string) (Account, error)
 	}
 	out, err := d.org.DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String(account)})
 	var notFound *orgtypes.AccountNotFoundException
+	var denied *orgtypes.AccessDeniedException
 	switch {
 	case errors.As(err, &notFound):
 		m = membership{account: Account{ID: account}, err: fmt.Errorf("account %s: %w %s", account, ErrNotMember, d.Organization)}
+	case errors.As(err, &denied):
+		// The functions may describe only the accounts of their
+		// organization (an account's ARN names its organization), so an
+		// account outside it may be denied rather than not found. The
+		// organization's list decides then: an account it lists is a
+		// member whatever the policy says, one it does not list is not.
+		if _, lerr := d.List(ctx); lerr != nil {
+			return Account{ID: account}, fmt.Errorf("account %s: organizations:DescribeAccount: %w; and %w", account, err, lerr)
+		}
+		d.mu.Lock()
+		listed, ok := d.members[account]
+		d.mu.Unlock()
+		if ok {
+			return listed.account, nil
+		}
+		m = membership{account: Account{ID: account}, err: fmt.Errorf("account %s: %w %s (not listed by organizations:ListAccounts)", account, ErrNotMember, d.Organization)}
 	case err != nil:
 		return Account{ID: account}, fmt.Errorf("account %s: organizations:DescribeAccount: %w", account, err)
 	default:

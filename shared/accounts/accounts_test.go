@@ -172,6 +172,34 @@ func TestMember(t *testing.T) {
 	}
 }
 
+// DescribeAccount denied, as IAM may deny it for an account whose ARN is
+// outside the organization the policy names: the organization's list
+// decides, a listed account is a member, another is dropped, and the
+// answer is cached like DescribeAccount's.
+func TestMemberDescribeDenied(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	ctx := context.Background()
+	e.proxy.Fail("DescribeAccount", -1, emulator.AccessDenied)
+	outside := emulator.NewAccount()
+	if _, err := e.dir.Member(ctx, outside); !errors.Is(err, accounts.ErrNotMember) || !strings.Contains(err.Error(), "not listed by organizations:ListAccounts") {
+		t.Errorf("an outside account, DescribeAccount denied: %v, want ErrNotMember", err)
+	}
+	if got, err := e.dir.Member(ctx, e.org.Members[1].ID); err != nil || got.Name != "team-b" || !got.Active() {
+		t.Errorf("a member, DescribeAccount denied: %+v, %v", got, err)
+	}
+	lists := e.proxy.Calls("ListAccounts")
+	if _, err := e.dir.Member(ctx, outside); !errors.Is(err, accounts.ErrNotMember) || e.proxy.Calls("ListAccounts") != lists {
+		t.Errorf("the outside account again: %v, %d more lists, want the cached answer", err, e.proxy.Calls("ListAccounts")-lists)
+	}
+	// Neither answer when the list is denied too: an error, which the
+	// functions return so that the event is retried, never a drop.
+	e.proxy.Fail("ListAccounts", -1, emulator.AccessDenied)
+	if _, err := e.dir.Member(ctx, emulator.NewAccount()); err == nil || errors.Is(err, accounts.ErrNotMember) {
+		t.Errorf("both denied: %v, want an error that is not ErrNotMember", err)
+	}
+}
+
 // List is every account of the organization, the allow-list applied.
 func TestList(t *testing.T) {
 	t.Parallel()

@@ -160,6 +160,14 @@ func TestOrganizationAccountsNotGuarded(t *testing.T) {
 	if err != nil || out.Result != guard.ResultDropped || !strings.Contains(out.Reason, "(team-b) is SUSPENDED") {
 		t.Errorf("closed account: %+v, %v", out, err)
 	}
+	// IAM may deny DescribeAccount on an account outside the organization
+	// the policy names; the organization's list decides then.
+	o.proxy.Fail("DescribeAccount", -1, emulator.AccessDenied)
+	out, err = o.handler.OnRegister(ctx, o.eventIn("ecs-registertaskdefinition-admin-task-role.json", emulator.NewAccount()))
+	if err != nil || out.Result != guard.ResultDropped || !strings.Contains(out.Reason, "not listed by organizations:ListAccounts") {
+		t.Errorf("outside account, DescribeAccount denied: %+v, %v", out, err)
+	}
+	o.proxy.Reset()
 	if n := o.proxy.Calls("AssumeRole") + o.proxy.Calls("DescribeTaskDefinition"); n != 0 {
 		t.Errorf("%d calls into accounts not guarded", n)
 	}
