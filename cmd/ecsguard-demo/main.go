@@ -27,7 +27,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -35,7 +34,6 @@ import (
 	"github.com/ecsguard/ecsguard/shared/alert"
 	"github.com/ecsguard/ecsguard/shared/emulator"
 	"github.com/ecsguard/ecsguard/shared/guard"
-	"github.com/ecsguard/ecsguard/shared/ledger"
 	"github.com/ecsguard/ecsguard/shared/rules"
 )
 
@@ -62,13 +60,16 @@ func main() {
 }
 
 type demo struct {
-	w       io.Writer
-	rie     string
-	moto    *emulator.Moto
-	sample  emulator.Sample
-	cfg     aws.Config
-	boot    map[string]string // function → bootstrap
-	logs    bool
+	w      io.Writer
+	rie    string
+	moto   *emulator.Moto
+	sample emulator.Sample
+	cfg    aws.Config
+	boot   map[string]string // function → bootstrap
+	logs   bool
+	// proxy stands between the functions and the emulator, and keeps what
+	// they publish.
+	proxy   *emulator.FaultProxy
 	summary Summary
 }
 
@@ -79,6 +80,11 @@ func run(ctx context.Context, w io.Writer, venv, rie string, logs bool) error {
 	}
 	defer moto.Close()
 	d := &demo{w: w, rie: rie, moto: moto, logs: logs, cfg: moto.Config(ctx, emulator.SampleAccount)}
+	if d.proxy, err = emulator.StartFaultProxy(moto.URL()); err != nil {
+		return err
+	}
+	defer d.proxy.Close()
+	d.proxy.Record("Publish")
 	if d.sample, err = emulator.Seed(ctx, d.cfg); err != nil {
 		return err
 	}
@@ -128,8 +134,14 @@ func run(ctx context.Context, w io.Writer, venv, rie string, logs bool) error {
 	if err := d.phase(ctx, "alert mode (MODE=alert): findings are alerted, nothing is changed", all, "MODE=alert", "IDEMPOTENCY_TABLE="+d.sample.LedgerTable); err != nil {
 		return err
 	}
-	enforceLedger := d.sample.LedgerTable + "-enforce"
-	if err := ledger.CreateTable(ctx, dynamodb.NewFromConfig(d.cfg), enforceLedger); err != nil {
+	if err := d.exemptions(ctx); err != nil {
+		return err
+	}
+	if err := d.dryRun(ctx, registers); err != nil {
+		return err
+	}
+	enforceLedger, err := d.newLedger(ctx, "enforce")
+	if err != nil {
 		return err
 	}
 	// The last event is delivered twice, as EventBridge may: the second
@@ -149,7 +161,13 @@ func run(ctx context.Context, w io.Writer, venv, rie string, logs bool) error {
 	if err := d.revisions(ctx); err != nil {
 		return err
 	}
+	if err := d.enforceRoleChange(ctx); err != nil {
+		return err
+	}
 	if err := d.organization(ctx); err != nil {
+		return err
+	}
+	if err := d.views(); err != nil {
 		return err
 	}
 	b, _ := json.Marshal(d.summary)
@@ -197,7 +215,7 @@ func (d *demo) scan(ctx context.Context, tmp string) error {
 // start runs a function's bootstrap under the emulator with the sample
 // account's settings and env.
 func (d *demo) start(ctx context.Context, fn string, env ...string) (*emulator.RIE, error) {
-	fenv, err := emulator.FunctionEnv(ctx, d.moto.URL(), d.sample.Account, "ecsguard-"+fn)
+	fenv, err := emulator.FunctionEnv(ctx, d.proxy.URL(), d.sample.Account, "ecsguard-"+fn)
 	if err != nil {
 		return nil, err
 	}
@@ -282,6 +300,9 @@ func (d *demo) registered(resp []byte) (string, error) {
 		findings = fmt.Sprint(o.Findings)
 		if o.Highest != "" {
 			findings += " (" + o.Highest + ")"
+		}
+		if o.Suppressed > 0 {
+			findings += fmt.Sprintf(", %d suppressed", o.Suppressed)
 		}
 		if !o.Complete {
 			findings += " incomplete"
@@ -398,6 +419,11 @@ func (d *demo) readAlerts(ctx context.Context) error {
 						mark = " (new)"
 					}
 					fmt.Fprintf(d.w, "    %-8s %s %s%s\n", f.Severity, f.Rule, f.Title, mark)
+					for _, e := range f.Evidence {
+						if strings.HasPrefix(e.Detail, "exemption ignored") {
+							fmt.Fprintf(d.w, "             %s\n", e.Detail)
+						}
+					}
 				}
 				if !r.Complete {
 					fmt.Fprintf(d.w, "    incomplete: %s\n", strings.Join(r.Errors, "; "))

@@ -44,6 +44,8 @@ type FaultProxy struct {
 	faults map[string]*fault
 	calls  map[string]int
 	ops    []string // every operation, in the order it reached the proxy
+	record map[string]bool
+	bodies map[string][][]byte
 }
 
 type fault struct {
@@ -114,6 +116,26 @@ func (p *FaultProxy) Ops() []string {
 	return slices.Clone(p.ops)
 }
 
+// Record keeps the request body of every later call of op, for
+// [FaultProxy.Recorded]: what a function really sent, such as the
+// messages it published.
+func (p *FaultProxy) Record(op string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.record == nil {
+		p.record, p.bodies = map[string]bool{}, map[string][][]byte{}
+	}
+	p.record[op] = true
+}
+
+// Recorded is the request bodies of op since [FaultProxy.Record], in the
+// order they arrived.
+func (p *FaultProxy) Recorded(op string) [][]byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.bodies[op])
+}
+
 // Reset removes every fault; the counts of calls stay.
 func (p *FaultProxy) Reset() {
 	p.mu.Lock()
@@ -136,6 +158,9 @@ func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	p.calls[op]++
 	p.ops = append(p.ops, op)
+	if p.record[op] {
+		p.bodies[op] = append(p.bodies[op], body)
+	}
 	f := p.faults[op]
 	var kind Fault
 	switch {
