@@ -197,6 +197,10 @@ func TestTaskDefinitionRules(t *testing.T) {
 		{"td005-nothing-needs-exec-role", func(t testing.TB, f *rules.Facts) {
 			f.TaskDefinition.Containers = []rules.Container{{Name: "web", Image: "nginx:1.27"}}
 		}, "TD-005", rules.Low, execARN, ""},
+		{"td005-a-value-unresolved", func(t testing.TB, f *rules.Facts) {
+			f.TaskDefinition.Containers = []rules.Container{{Name: "web", Image: "nginx:1.27"}}
+			f.TaskDefinition.Unresolved = []string{"Web.ContainerDefinitions[0].Secrets[0].ValueFrom"}
+		}, "TD-005", 0, "", ""},
 		{"td005-secrets-need-it", func(t testing.TB, f *rules.Facts) {
 			f.TaskDefinition.Containers[0].Image = "nginx:1.27"
 			f.TaskDefinition.Containers[0].LogConfiguration = nil

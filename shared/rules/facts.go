@@ -99,6 +99,11 @@ type TaskDefinition struct {
 	Status                  string      `json:"status,omitempty"`
 	// Tags come from the response's top-level "tags" (include TAGS).
 	Tags map[string]string `json:"-"`
+	// Unresolved names the values of the definition that are not known
+	// (a template's expression decided at deployment), left out of it. A
+	// rule that would claim the definition lacks something does not run:
+	// the left-out value may be it. Their errors are in [Facts.Missing].
+	Unresolved []string `json:"-"`
 }
 
 // Container is the part of a container definition the rules read.

@@ -8,12 +8,21 @@ import (
 	"github.com/ecsguard/ecsguard/shared/iampolicy"
 )
 
-// executionPlane are the actions an execution role may need (SPEC §3).
+// executionPlane are the actions an execution role may need (SPEC §3),
+// and the read-only metadata calls that AWS's own tooling grants with
+// them: the CDK gives a task's execution role the grantRead of each secret
+// and parameter it injects (Secret.grantRead: GetSecretValue and
+// DescribeSecret; StringParameter.grantRead: DescribeParameters,
+// GetParameters, GetParameter, GetParameterHistory;
+// https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_ecs.Secret.html).
+// They read what the task is given anyway, so they are not beyond the
+// plane; TD-004 still judges how many secrets and parameters they reach.
 var executionPlane = []string{
 	"ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage",
 	"logs:CreateLogStream", "logs:PutLogEvents", "logs:CreateLogGroup",
 	"secretsmanager:GetSecretValue", "ssm:GetParameters", "kms:Decrypt",
 	"s3:GetObject", "s3:GetBucketLocation",
+	"secretsmanager:DescribeSecret", "ssm:GetParameter", "ssm:GetParameterHistory", "ssm:DescribeParameters",
 }
 
 // Probe resources: ARNs no task definition references. A grant that reaches

@@ -146,7 +146,7 @@ func (c *tdCheck) executionRoleReadsEverySecret() []Finding {
 
 // TD-005
 func (c *tdCheck) executionRoleUnneeded() []Finding {
-	if c.td.ExecutionRoleARN == "" || NeedsExecutionRole(c.td) {
+	if c.td.ExecutionRoleARN == "" || NeedsExecutionRole(c.td) || len(c.td.Unresolved) > 0 {
 		return nil
 	}
 	return []Finding{newFinding("TD-005", Low, c.td.ExecutionRoleARN, Evidence{
