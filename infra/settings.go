@@ -23,6 +23,10 @@ type Settings struct {
 	DryRun bool
 	// EnforceOnRoleChange lets onrolechange deregister too (enforce mode).
 	EnforceOnRoleChange bool
+	// SecurityHub imports the findings into Security Hub (SECURITY_HUB),
+	// granting the functions securityhub:BatchImportFindings on the
+	// account's default product and nothing else of Security Hub.
+	SecurityHub bool
 	// Emails are subscribed to the findings topic (each must confirm).
 	Emails []string
 	// EmailMinSeverity, when set, is the lowest severity of the findings
@@ -94,6 +98,7 @@ const (
 	ctxEnforceMinSeverity  = "ecsguard:enforceMinSeverity"
 	ctxDryRun              = "ecsguard:dryRun"
 	ctxEnforceOnRoleChange = "ecsguard:enforceOnRoleChange"
+	ctxSecurityHub         = "ecsguard:securityHub"
 	ctxEmails              = "ecsguard:emails"
 	ctxEmailMinSeverity    = "ecsguard:emailMinSeverity"
 	ctxExemptionApprovers  = "ecsguard:exemptionApprovers"
@@ -232,6 +237,7 @@ func ParseSettings(context func(key string) any) (Settings, error) {
 	}
 	boolean(ctxDryRun, &s.DryRun)
 	boolean(ctxEnforceOnRoleChange, &s.EnforceOnRoleChange)
+	boolean(ctxSecurityHub, &s.SecurityHub)
 
 	s.Emails = list(ctxEmails)
 	for _, e := range s.Emails {

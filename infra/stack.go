@@ -198,6 +198,13 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) awscdk.S
 	for _, f := range []*guardFunction{onRegister, onRoleChange} {
 		f.fn.AddEnvironment(jsii.String("INDEX_TABLE"), index.TableName(), nil)
 		f.fn.AddEnvironment(jsii.String("IDEMPOTENCY_TABLE"), idempotency.TableName(), nil)
+		if s.SecurityHub {
+			// The findings go to the account's default product, the only
+			// resource BatchImportFindings takes from a custom integration.
+			f.fn.AddEnvironment(jsii.String("SECURITY_HUB"), jsii.String("true"), nil)
+			f.allow("ImportFindings", []string{"securityhub:BatchImportFindings"},
+				*awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:product/${AWS::AccountId}/default"), nil))
+		}
 		// The loop guard: calls made by ecsguard's own roles are ignored.
 		f.fn.AddEnvironment(jsii.String("ECSGUARD_ROLE_ARNS"),
 			awscdk.Fn_Join(jsii.String(","), &[]*string{onRegister.role.RoleArn(), onRoleChange.role.RoleArn()}), nil)

@@ -236,10 +236,21 @@ func operation(r *http.Request) (op string, query bool) {
 	if t := r.Header.Get("X-Amz-Target"); t != "" {
 		return t[strings.LastIndexByte(t, '.')+1:], false
 	}
+	if op, ok := restOperations[r.Method+" "+r.URL.Path]; ok {
+		return op, false
+	}
 	body, _ := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	v, _ := url.ParseQuery(string(body))
 	return v.Get("Action"), true
+}
+
+// restOperations are the operations of REST protocols (Security Hub's
+// restJson1), known by method and path: they name no operation in a
+// header or the body.
+var restOperations = map[string]string{
+	"POST /findings/import": "BatchImportFindings",
+	"POST /findings":        "GetFindings",
 }
 
 // signingService reads the service from the SigV4 credential scope

@@ -31,6 +31,10 @@ type Config struct {
 	DryRun bool
 	// EnforceOnRoleChange lets a role change deregister (ENFORCE_ON_ROLE_CHANGE).
 	EnforceOnRoleChange bool
+	// SecurityHub imports every evaluation's findings into Security Hub
+	// and resolves the ones that went away (SECURITY_HUB); it keeps what
+	// it imported in LedgerTable, which it needs.
+	SecurityHub bool
 	// OwnRoleARNs are ecsguard's own roles: events they cause are ignored,
 	// so that ecsguard never reacts to itself (ECSGUARD_ROLE_ARNS,
 	// comma-separated).
@@ -122,7 +126,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	for _, b := range []struct {
 		name string
 		dst  *bool
-	}{{"DRY_RUN", &c.DryRun}, {"ENFORCE_ON_ROLE_CHANGE", &c.EnforceOnRoleChange}} {
+	}{{"DRY_RUN", &c.DryRun}, {"ENFORCE_ON_ROLE_CHANGE", &c.EnforceOnRoleChange}, {"SECURITY_HUB", &c.SecurityHub}} {
 		if v := strings.TrimSpace(getenv(b.name)); v != "" {
 			x, err := strconv.ParseBool(v)
 			if err != nil {
@@ -138,6 +142,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	c.IndexTable = strings.TrimSpace(getenv("INDEX_TABLE"))
 	c.LedgerTable = strings.TrimSpace(getenv("IDEMPOTENCY_TABLE"))
+	if c.SecurityHub && c.LedgerTable == "" {
+		errs = append(errs, errors.New("SECURITY_HUB needs IDEMPOTENCY_TABLE: the table that keeps which findings were imported"))
+	}
 	c.KeyARN = strings.TrimSpace(getenv("ECSGUARD_KEY_ARN"))
 	c.AlarmTopicARN = strings.TrimSpace(getenv("ALARM_TOPIC_ARN"))
 	c.RuleNames = list(getenv("ECSGUARD_RULE_NAMES"))

@@ -32,6 +32,9 @@ func TestConfigFromEnv(t *testing.T) {
 		{"bad-mode", map[string]string{"TOPIC_ARN": topic, "MODE": "block"}, guard.Config{}, `MODE "block"`},
 		{"bad-severity", map[string]string{"TOPIC_ARN": topic, "ENFORCE_MIN_SEVERITY": "urgent"}, guard.Config{}, "ENFORCE_MIN_SEVERITY"},
 		{"bad-bool", map[string]string{"TOPIC_ARN": topic, "DRY_RUN": "maybe"}, guard.Config{}, `DRY_RUN "maybe"`},
+		{"security-hub", map[string]string{"TOPIC_ARN": topic, "SECURITY_HUB": "true", "IDEMPOTENCY_TABLE": "events"},
+			guard.Config{TopicARN: topic, Mode: "alert", EnforceMinSeverity: rules.High, SecurityHub: true, LedgerTable: "events"}, ""},
+		{"security-hub-without-ledger", map[string]string{"TOPIC_ARN": topic, "SECURITY_HUB": "true"}, guard.Config{}, "SECURITY_HUB needs IDEMPOTENCY_TABLE"},
 		{"every-error-at-once", map[string]string{"MODE": "x", "DRY_RUN": "y"}, guard.Config{}, "TOPIC_ARN is required: the SNS topic for alerts\nMODE \"x\": want \"alert\" or \"enforce\"\nDRY_RUN \"y\""},
 	}
 	for _, tc := range tests {

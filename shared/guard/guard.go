@@ -13,6 +13,7 @@ import (
 	"github.com/ecsguard/ecsguard/shared/awsfacts"
 	"github.com/ecsguard/ecsguard/shared/ledger"
 	"github.com/ecsguard/ecsguard/shared/roleuse"
+	"github.com/ecsguard/ecsguard/shared/securityhub"
 )
 
 // Handler runs the guardrail. Build it once per process (main does) so that
@@ -38,6 +39,9 @@ type Handler struct {
 	// Ledger keeps one record per event, so that a duplicate or a retry
 	// neither deregisters nor alerts twice.
 	Ledger *ledger.Ledger
+	// Hub, when set (SECURITY_HUB), imports the findings of every
+	// evaluation into Security Hub before the alert is published.
+	Hub *securityhub.Importer
 	// Accounts knows the deployment's own account and, in an
 	// organization, its members and how to act in each (MEMBER_ROLE_NAME,
 	// ORGANIZATION_ID). Facts, ECS, Scan and Uses act in the own account;
@@ -105,6 +109,9 @@ func (h *Handler) log(r *run, took time.Duration) {
 	}
 	if r.approval != "" {
 		attrs = append(attrs, "exemptionRecorded", r.approval)
+	}
+	if h.Hub != nil {
+		attrs = append(attrs, "securityHubFindings", r.imported)
 	}
 	switch {
 	case r.err != nil:

@@ -10,12 +10,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	shclient "github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/ecsguard/ecsguard/shared/accounts"
 	"github.com/ecsguard/ecsguard/shared/awsfacts"
 	"github.com/ecsguard/ecsguard/shared/ledger"
 	"github.com/ecsguard/ecsguard/shared/roleuse"
+	"github.com/ecsguard/ecsguard/shared/securityhub"
 )
 
 // New builds a handler from its settings and an AWS configuration, once per
@@ -42,6 +44,9 @@ func New(c Config, cfg aws.Config, log *slog.Logger) *Handler {
 	}
 	if c.LedgerTable != "" {
 		h.Ledger = &ledger.Ledger{DB: db, Table: c.LedgerTable}
+	}
+	if c.SecurityHub && c.LedgerTable != "" {
+		h.Hub = &securityhub.Importer{Hub: shclient.NewFromConfig(cfg), DB: db, Table: c.LedgerTable}
 	}
 	return h
 }

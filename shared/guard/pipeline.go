@@ -35,6 +35,8 @@ type run struct {
 	// approval is the exemption tags the event set and who set them, as
 	// recorded in the ledger ("" when it set none).
 	approval string
+	// imported is how many findings were sent to Security Hub.
+	imported int
 }
 
 // pipeline is the sequence both functions run: accept the event, claim its
@@ -80,6 +82,12 @@ func (h *Handler) pipeline(ctx context.Context, event []byte, fn function, r *ru
 	r.a.Notes = append(r.a.Notes, notes...)
 	if err := h.enforce(ctx, &r.a, rec); err != nil {
 		return h.fail(ctx, r, rec, "deregister", err)
+	}
+	// Imported before the alert: a failed import fails the invocation
+	// before anything is published, and the retry imports again (by Id,
+	// idempotent).
+	if err := h.importFindings(ctx, r); err != nil {
+		return h.fail(ctx, r, rec, "import findings into Security Hub", err)
 	}
 	last, err := h.announce(ctx, r, rec)
 	if err != nil {
