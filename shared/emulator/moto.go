@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -153,6 +154,15 @@ func (m *Moto) Close() error {
 // server: static credentials, the sample region, and a retryer with the
 // SDK's standard classification and attempts but millisecond backoff and
 // no retry quota, so tests of throttling stay fast and independent.
+//
+// A request that failed in transit is not retried, and none times out:
+// the server may have applied it, and a create sent again creates twice
+// (a RegisterTaskDefinition retried after a timeout registers a second
+// revision, which then is the family's latest). The server is local, so a
+// slow answer is load, never a fault: moto imports a service's modules at
+// its first request, and under load the first RegisterTaskDefinition of a
+// server took longer than the 30 s client timeout this once had. Faults
+// come from a [FaultProxy], as answers, and those are retried.
 func (m *Moto) Config(ctx context.Context, account string) aws.Config {
 	return Config(m.url, account)
 }
@@ -164,11 +174,12 @@ func Config(endpoint, account string) aws.Config {
 		Region:       Region,
 		Credentials:  aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(accessKey, "emulator", "")),
 		BaseEndpoint: aws.String(endpoint),
-		HTTPClient:   &http.Client{Timeout: 30 * time.Second},
+		HTTPClient:   &http.Client{},
 		Retryer: func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.RateLimiter = ratelimit.None
 				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return time.Millisecond, nil })
+				o.Retryables = append([]retry.IsErrorRetryable{notInTransit}, o.Retryables...)
 			})
 		},
 	}
@@ -177,6 +188,18 @@ func Config(endpoint, account string) aws.Config {
 	}
 	return cfg
 }
+
+// notInTransit keeps a request that may have reached the server from
+// being sent again: a transport error other than a failed dial (the
+// server not listening: nothing was sent) is final.
+var notInTransit = retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+	var send *smithyhttp.RequestSendError
+	var op *net.OpError
+	if errors.As(err, &send) && !(errors.As(err, &op) && op.Op == "dial") {
+		return aws.FalseTernary
+	}
+	return aws.UnknownTernary
+})
 
 // accessKey is the emulator's static access key. Requests signed with it
 // go to the account Config names; requests signed with credentials moto
