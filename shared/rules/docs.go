@@ -30,18 +30,28 @@ func WriteMarkdown(w io.Writer) error {
 	b.WriteString("so one mistake is reported once; exempting the stronger finding accepts the mistake, and what it covers stays hidden.\n\n")
 	b.WriteString("| ID | rule | severity |\n|---|---|---|\n")
 	for _, r := range catalog {
-		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s |\n", r.ID, strings.ToLower(r.ID), r.Title, severityList(r.Severities))
+		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s |\n", r.ID, r.Anchor(), r.Title, severityList(r.Severities))
 	}
 	b.WriteString(decidingSection)
 	fmt.Fprintf(&b, "Wildcard actions are expanded against the IAM action catalog of %s (%s).\n", iampolicy.CatalogDate, iampolicy.CatalogSource)
 	for _, r := range catalog {
-		fmt.Fprintf(&b, "\n## %s\n\n**%s** (%s)\n\n%s\n\n**Remediation.** %s\n", r.ID, r.Title, severityList(r.Severities), r.Why, r.Remediation)
-		if r.Conditions != "" {
-			fmt.Fprintf(&b, "\n**Conditions.** %s\n", r.Conditions)
-		}
+		fmt.Fprintf(&b, "\n## %s\n\n%s", r.ID, r.Markdown())
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// Anchor is the fragment of the rule's section in docs/rules.md.
+func (r Rule) Anchor() string { return strings.ToLower(r.ID) }
+
+// Markdown is the rule's section of docs/rules.md below its heading: the
+// title and severities, why, the remediation and how it reads conditions.
+func (r Rule) Markdown() string {
+	s := fmt.Sprintf("**%s** (%s)\n\n%s\n\n**Remediation.** %s\n", r.Title, severityList(r.Severities), r.Why, r.Remediation)
+	if r.Conditions != "" {
+		s += "\n**Conditions.** " + r.Conditions + "\n"
+	}
+	return s
 }
 
 func severityList(ss []Severity) string {
