@@ -15,6 +15,7 @@ import (
 
 	"github.com/ecsguard/ecsguard/shared/awsexport"
 	"github.com/ecsguard/ecsguard/shared/rules"
+	"github.com/ecsguard/ecsguard/shared/sarif"
 )
 
 // Exit codes.
@@ -30,25 +31,41 @@ const usage = `usage: ecsguard <command> [flags]
 commands:
   check   check ECS task definitions and roles in AWS CLI export files
   scan    check every ACTIVE task definition and secondary ECS role of a live account
+  version print ecsguard's version (also: ecsguard --version)
   help    show this help
 
-ecsguard check --iam IAM.json [--task-definition TD.json ...] [--format text|json] [--fail-on SEVERITY]
+ecsguard check --iam IAM.json [--task-definition TD.json ...] [--template FILE ...] [--all-roles]
+               [--format text|json|sarif|asff] [--fail-on SEVERITY]
+ecsguard check --template FILE [--template FILE ...] [--iam IAM.json] [--format ...] [--fail-on ...]
 
-  --iam FILE              output of: aws iam get-account-authorization-details (required)
+  --iam FILE              output of: aws iam get-account-authorization-details (required
+                          without --template)
   --task-definition FILE  output of: aws ecs describe-task-definition --include TAGS --task-definition NAME
                           (repeatable; a task role used by several families is reported by TD-013)
-  --format text|json      report format (default text); json is an array of finding reports
+  --template FILE         a CloudFormation template, JSON or YAML, such as cdk.out/STACK.template.json
+                          (repeatable): its task definitions with the roles it defines, and its
+                          secondary ECS roles; a role it only references is read from --iam
+  --all-roles             also judge every secondary ECS role of the export, not only those the
+                          task definitions reference
+  --format text|json|sarif|asff
+                          report format (default text); json is an array of finding reports,
+                          sarif a SARIF 2.1.0 log for code scanning, its results at the lines
+                          of the input files that define each task definition and role,
+                          asff a JSON array of AWS Security Finding Format findings, as the
+                          functions import them into Security Hub (a role's region: the first
+                          task definition's, else AWS_REGION, else us-east-1)
   --fail-on SEVERITY      exit 1 when an unsuppressed finding is at or above SEVERITY:
                           INFORMATIONAL, LOW, MEDIUM, HIGH or CRITICAL (default HIGH)
 
-check judges each task definition with its task and execution roles, then every
-secondary ECS role in the IAM export (events, autoscaling, instance, service and
-CodeDeploy roles; service-linked roles are never judged). Without
---task-definition it judges the secondary roles only.
+check judges each task definition with its task and execution roles, and the
+secondary ECS roles (events, autoscaling, instance, service and CodeDeploy roles;
+service-linked roles are never judged) that the task definitions reference; with
+--all-roles every secondary role of the export. Without --task-definition or
+--template it judges every secondary role of the export. Flag values are case-insensitive.
 
 ecsguard scan [--region R] [--profile P] [--endpoint-url URL] [--all-revisions] [--workers N]
               [--organization] [--accounts ID,...] [--role-name NAME] [--account-workers N]
-              [--format text|json] [--fail-on SEVERITY]
+              [--format text|json|sarif|asff] [--fail-on SEVERITY]
 
   --region R              the region to scan (default: AWS_REGION or the profile's region)
   --profile P             a profile of the shared AWS configuration (default: the standard chain)
@@ -62,8 +79,10 @@ ecsguard scan [--region R] [--profile P] [--endpoint-url URL] [--all-revisions] 
   --role-name NAME        the role assumed in each account (default ecsguard-audit); the
                           account of the credentials is scanned with them
   --account-workers N     accounts scanned at once (default 4)
-  --format text|json      report format (default text); json is {"reports":[...],"summary":{...}},
-                          with several accounts also "accounts":[...], a summary per account
+  --format text|json|sarif|asff
+                          report format (default text); json is {"reports":[...],"summary":{...}},
+                          with several accounts also "accounts":[...], a summary per account;
+                          sarif as for check, its results located by ARN only; asff as for check
   --fail-on SEVERITY      as for check
 
 scan reads the account in bulk: IAM in one paginated pass of
@@ -97,12 +116,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
+	case "version", "-version", "--version":
+		fmt.Fprintf(stdout, "ecsguard %s\n", version())
+		return exitOK
 	}
 	fmt.Fprintf(stderr, "ecsguard: unknown command %q%s\n", args[0], helpHint)
 	return exitUsage
 }
 
 const helpHint = ` (run "ecsguard help")`
+
+// formats are the values of --format, matched case-insensitively.
+var formats = []string{"text", "json", "sarif", "asff"}
 
 // reportFlags are the flags check and scan share: how to print the
 // report, and when to fail.
@@ -127,9 +152,10 @@ func parseFlags(set *flag.FlagSet, args []string, r *reportFlags) error {
 	switch {
 	case set.NArg() > 0:
 		return fmt.Errorf("unexpected argument %q%s", set.Arg(0), helpHint)
-	case r.format != "text" && r.format != "json":
-		return fmt.Errorf("--format: unknown format %q (want text or json)", r.format)
+	case !slices.Contains(formats, strings.ToLower(r.format)):
+		return fmt.Errorf("--format: unknown format %q (want %s or %s)", r.format, strings.Join(formats[:len(formats)-1], ", "), formats[len(formats)-1])
 	}
+	r.format = strings.ToLower(r.format)
 	sev, err := rules.ParseSeverity(r.failOnName)
 	if err != nil {
 		return fmt.Errorf("--fail-on: %w", err)
@@ -142,7 +168,9 @@ func parseFlags(set *flag.FlagSet, args []string, r *reportFlags) error {
 type checkOptions struct {
 	reportFlags
 	taskDefinitions []string
+	templates       []string
 	iam             string
+	allRoles        bool
 }
 
 // files is a repeatable string flag.
@@ -156,11 +184,13 @@ func parseCheckFlags(args []string) (checkOptions, error) {
 	set := flag.NewFlagSet("check", flag.ContinueOnError)
 	set.Var((*files)(&opts.taskDefinitions), "task-definition", "")
 	set.StringVar(&opts.iam, "iam", "", "")
+	set.BoolVar(&opts.allRoles, "all-roles", false, "")
+	set.Var((*files)(&opts.templates), "template", "")
 	if err := parseFlags(set, args, &opts.reportFlags); err != nil {
 		return opts, err
 	}
-	if opts.iam == "" {
-		return opts, errors.New("--iam is required" + helpHint)
+	if opts.iam == "" && len(opts.templates) == 0 {
+		return opts, errors.New("--iam or --template is required" + helpHint)
 	}
 	return opts, nil
 }
@@ -176,28 +206,49 @@ func check(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 
+	src := sources{}
 	tds := make([]*rules.TaskDefinition, 0, len(opts.taskDefinitions))
 	for _, path := range opts.taskDefinitions {
-		td, err := load(path, awsexport.DecodeTaskDefinition)
+		td, data, err := load(path, awsexport.DecodeTaskDefinition)
 		if err != nil {
 			fmt.Fprintf(stderr, "ecsguard: %s: %v\n", path, err)
 			return exitUsage
 		}
 		tds = append(tds, td)
+		src.addTaskDefinition(path, data, td.ARN)
 	}
-	account, err := load(opts.iam, awsexport.DecodeAuthorizationDetails)
+	account := &awsexport.Account{}
+	if opts.iam != "" {
+		var data []byte
+		account, data, err = load(opts.iam, awsexport.DecodeAuthorizationDetails)
+		if err != nil {
+			fmt.Fprintf(stderr, "ecsguard: %s: %v\n", opts.iam, err)
+			return exitUsage
+		}
+		src.addAuthorizationDetails(opts.iam, data)
+	}
+	templates, err := loadTemplates(opts.templates, account, src, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "ecsguard: %s: %v\n", opts.iam, err)
 		return exitUsage
 	}
+	var notes []string
 	for _, note := range account.Notes {
+		notes = append(notes, opts.iam+": "+note)
 		fmt.Fprintf(stderr, "ecsguard: %s: %s\n", opts.iam, note)
 	}
 
-	reports := evaluate(tds, account)
-	if opts.format == "json" {
+	// Without task definitions or templates, the secondary roles are all
+	// check judges.
+	reports := evaluate(tds, account, opts.allRoles || len(tds) == 0 && len(templates) == 0)
+	reports = append(reports, evaluateTemplates(templates, account)...)
+	switch opts.format {
+	case "json":
 		err = writeJSON(stdout, reports)
-	} else {
+	case "sarif":
+		err = sarif.Encode(stdout, reports, sarif.Options{ToolVersion: version(), Locate: src.locate, Notes: notes})
+	case "asff":
+		err = writeASFF(stdout, reports, "")
+	default:
 		err = writeText(stdout, reports, opts.failOn, account.Truncated)
 	}
 	if err != nil {
@@ -210,30 +261,39 @@ func check(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// load reads and decodes one input file. A read error is given without the
+// load reads and decodes one input file, and returns its bytes too (for
+// the positions of what it defines). A read error is given without the
 // path, which the caller's message already names.
-func load[T any](path string, decode func([]byte) (T, error)) (T, error) {
+func load[T any](path string, decode func([]byte) (T, error)) (T, []byte, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		var zero T
 		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return zero, err
+		return zero, nil, err
 	}
-	return decode(b)
+	v, err := decode(b)
+	return v, b, err
 }
 
 // evaluate builds the facts of every subject and judges them: the task
-// definitions in argument order, then the secondary ECS roles by ARN. The
-// facts of a task definition are assembled as the functions assemble them
+// definitions in argument order, then the secondary ECS roles by ARN, all
+// of them or only those the task definitions reference. The facts of a
+// task definition are assembled as the functions assemble them
 // (rules.Assemble), from the export.
-func evaluate(tds []*rules.TaskDefinition, account *awsexport.Account) []rules.Report {
+func evaluate(tds []*rules.TaskDefinition, account *awsexport.Account, allRoles bool) []rules.Report {
 	ctx := context.Background()
 	cache := rules.NewCache()
 	var facts []rules.Facts
 	families := make(map[string][]string)
+	referenced := make(map[string]bool)
 	for _, td := range tds {
+		for _, ref := range []string{td.TaskRoleARN, td.ExecutionRoleARN} {
+			if role, _ := account.Role(ref); ref != "" && role != nil {
+				referenced[role.ARN] = true
+			}
+		}
 		f, _ := rules.Assemble(ctx, td, exportRoles{account}) // an export never fails transiently
 		f.Cache = cache
 		facts = append(facts, f)
@@ -248,7 +308,7 @@ func evaluate(tds []*rules.TaskDefinition, account *awsexport.Account) []rules.R
 	}
 	for _, arn := range slices.Sorted(maps.Keys(account.Roles)) {
 		role, missing := account.Role(arn)
-		if len(rules.SecondaryClasses(role)) == 0 {
+		if len(rules.SecondaryClasses(role)) == 0 || !allRoles && !referenced[arn] {
 			continue
 		}
 		reports = append(reports, rules.Evaluate(rules.Facts{Account: arnAccount(arn), Role: role, Missing: missing, Cache: cache}))

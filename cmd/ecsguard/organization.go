@@ -14,6 +14,7 @@ import (
 
 	"github.com/ecsguard/ecsguard/shared/accounts"
 	"github.com/ecsguard/ecsguard/shared/rules"
+	"github.com/ecsguard/ecsguard/shared/sarif"
 )
 
 // organizationResult is what a scan of several accounts found: the
@@ -59,12 +60,23 @@ func scanMany(ctx context.Context, cfg aws.Config, opts scanOptions, stdout, std
 	}
 	res, err := scanOrganization(ctx, cfg, opts, progress)
 	if err != nil {
-		fmt.Fprintf(stderr, "ecsguard: scan: %v\n", err)
+		fmt.Fprintf(stderr, "ecsguard: scan: %v\n", explainAWSError(err))
 		return exitAWS
 	}
-	if opts.format == "json" {
+	switch opts.format {
+	case "json":
 		err = writeScanJSON(stdout, res)
-	} else {
+	case "sarif":
+		var notes []string
+		for _, a := range res.Accounts {
+			if a.Status == statusFailed {
+				notes = append(notes, "account "+a.Account+named(a.Name)+" failed: "+oneLine(a.Error))
+			}
+		}
+		err = sarif.Encode(stdout, res.Reports, sarif.Options{ToolVersion: version(), Notes: notes})
+	case "asff":
+		err = writeASFF(stdout, res.Reports, opts.region)
+	default:
 		err = writeAccountsText(stdout, res, opts.failOn)
 	}
 	if err != nil {

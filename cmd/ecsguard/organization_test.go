@@ -193,7 +193,7 @@ func TestScanOrganization(t *testing.T) {
 		"== account " + org.Members[0].ID + " (team-a): scanned\n",
 		"task definition arn:aws:ecs:us-east-1:" + org.Members[1].ID + ":task-definition/billing:1  complete",
 		"ACCOUNT ", org.Members[1].ID + "  team-b  scanned  9 ",
-		"\n3 accounts: 3 scanned, 0 failed, 0 skipped; 27 subjects: ",
+		"\n3 accounts: 3 scanned, 0 failed, 0 skipped; 27 subjects judged: ",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("text lacks %q:\n%s", want, stdout)
@@ -330,7 +330,7 @@ func TestScanOrganizationSkipsSuspended(t *testing.T) {
 		"== account " + closed + " (closed): skipped: SUSPENDED\n",
 		"== account " + outsider + ": skipped: not an account of the organization\n",
 		"== account " + live + " (live): scanned\n",
-		"3 accounts: 1 scanned, 0 failed, 2 skipped; 0 subjects",
+		"3 accounts: 1 scanned, 0 failed, 2 skipped; 0 subjects judged: 0 with findings, 0 clean, 0 incomplete; 0 open findings, 0 suppressed; fail-on HIGH: pass\n",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("text lacks %q:\n%s", want, stdout)

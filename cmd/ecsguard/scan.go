@@ -17,10 +17,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/ecsguard/ecsguard/shared/awsexport"
 	"github.com/ecsguard/ecsguard/shared/awsfacts"
 	"github.com/ecsguard/ecsguard/shared/rules"
+	"github.com/ecsguard/ecsguard/shared/sarif"
 )
 
 // scanOptions are the parsed flags of scan.
@@ -97,6 +99,10 @@ func scan(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ecsguard: scan: %v\n", err)
 		return exitUsage
 	}
+	if err := checkCredentials(ctx, cfg); err != nil {
+		fmt.Fprintf(stderr, "ecsguard: scan: %v\n", err)
+		return exitAWS
+	}
 	if opts.multiAccount() {
 		return scanMany(ctx, cfg, opts, stdout, stderr)
 	}
@@ -106,12 +112,17 @@ func scan(args []string, stdout, stderr io.Writer) int {
 	}
 	res, err := scanAccount(ctx, cfg, opts, progress)
 	if err != nil {
-		fmt.Fprintf(stderr, "ecsguard: scan: %v\n", err)
+		fmt.Fprintf(stderr, "ecsguard: scan: %v\n", explainAWSError(err))
 		return exitAWS
 	}
-	if opts.format == "json" {
+	switch opts.format {
+	case "json":
 		err = writeScanJSON(stdout, res)
-	} else {
+	case "sarif":
+		err = sarif.Encode(stdout, res.Reports, sarif.Options{ToolVersion: version()})
+	case "asff":
+		err = writeASFF(stdout, res.Reports, res.Summary.Region)
+	default:
 		err = writeText(stdout, res.Reports, opts.failOn, false)
 	}
 	if err != nil {
@@ -128,14 +139,21 @@ func scan(args []string, stdout, stderr io.Writer) int {
 
 // awsConfig is the standard credential chain and region, with the flags'
 // overrides, and the SDK's adaptive retry: a scan makes many calls at once,
-// and adaptive mode slows down when AWS throttles instead of failing.
+// and adaptive mode slows down when AWS throttles instead of failing. A
+// connection that cannot be opened is not retried (noDialRetry). The
+// SDK's own log lines (an IMDSv1 fallback on a machine with no
+// credentials) are dropped: what fails reaches the user as an error.
 func awsConfig(ctx context.Context, opts scanOptions) (aws.Config, error) {
 	load := []func(*config.LoadOptions) error{
 		config.WithRetryer(func() aws.Retryer {
 			return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-				o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) { so.MaxAttempts = 10 })
+				o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
+					so.MaxAttempts = 10
+					so.Retryables = append([]retry.IsErrorRetryable{noDialRetry}, so.Retryables...)
+				})
 			})
 		}),
+		config.WithLogger(logging.Nop{}),
 	}
 	if opts.region != "" {
 		load = append(load, config.WithRegion(opts.region))
@@ -204,7 +222,7 @@ func scanAccount(ctx context.Context, cfg aws.Config, opts scanOptions, progress
 	if err != nil {
 		return scanResult{}, err
 	}
-	reports := evaluate(tds, account)
+	reports := evaluate(tds, account, true)
 	for _, m := range missing {
 		reports = append(reports, rules.Evaluate(rules.Facts{
 			Region: cfg.Region, TaskDefinition: &rules.TaskDefinition{ARN: m.Subject}, Missing: []rules.FactError{m},

@@ -167,7 +167,7 @@ func TestScanSampleAccount(t *testing.T) {
 	if code != exitFindings { // reports:1 has TD-008 CRITICAL (AdministratorAccess)
 		t.Errorf("--fail-on CRITICAL: exit %d", code)
 	}
-	for _, want := range []string{"task definition arn:aws:ecs:us-east-1:" + sample.Account + ":task-definition/billing:1  complete", "findings by rule: ", "9 subjects: "} {
+	for _, want := range []string{"task definition arn:aws:ecs:us-east-1:" + sample.Account + ":task-definition/billing:1  complete", "findings by rule: ", "9 subjects judged: "} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("text lacks %q:\n%s", want, stdout)
 		}

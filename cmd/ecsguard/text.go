@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"io"
@@ -13,15 +14,12 @@ import (
 )
 
 // writeText prints the reports as a table for a terminal: per subject a
-// header line, the errors of an incomplete evaluation, one row per finding;
-// then one summary line.
+// header line, the errors of an incomplete evaluation, one row per finding
+// ending in its first piece of evidence, the others on lines below it;
+// then one summary line. What comes from the input is made terminal-safe.
 func writeText(w io.Writer, reports []rules.Report, failOn rules.Severity, truncated bool) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	var (
-		counts     [rules.Critical + 1]int
-		suppressed int
-		incomplete int
-	)
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 	for i, r := range reports {
 		if i > 0 {
 			fmt.Fprintln(tw)
@@ -29,9 +27,8 @@ func writeText(w io.Writer, reports []rules.Report, failOn rules.Severity, trunc
 		state := "complete"
 		if !r.Complete {
 			state = "INCOMPLETE"
-			incomplete++
 		}
-		fmt.Fprintf(tw, "%s %s  %s\n", subjectName(r.Subject.Type), r.Subject.ARN, state)
+		fmt.Fprintf(tw, "%s %s  %s\n", subjectName(r.Subject.Type), oneLine(r.Subject.ARN), state)
 		for _, e := range r.Errors {
 			fmt.Fprintf(tw, "  ! %s\n", oneLine(e))
 		}
@@ -39,17 +36,14 @@ func writeText(w io.Writer, reports []rules.Report, failOn rules.Severity, trunc
 			fmt.Fprintln(tw, "  no findings")
 		}
 		for _, f := range r.Findings {
-			detail := ""
-			if len(f.Evidence) > 0 {
-				detail = oneLine(f.Evidence[0].Detail)
-			}
+			lines := evidenceLines(f)
 			if f.Suppressed {
-				suppressed++
-				detail += " (suppressed: " + oneLine(f.SuppressedReason) + ")"
-			} else if f.Severity >= rules.Informational && f.Severity <= rules.Critical {
-				counts[f.Severity]++
+				lines[0] = strings.TrimSpace(lines[0] + " (suppressed: " + oneLine(f.SuppressedReason) + ")")
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", f.Severity, f.Rule, f.Title, f.Resource, strings.TrimSpace(detail))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", f.Severity, oneLine(f.Rule), oneLine(f.Title), oneLine(f.Resource), lines[0])
+			for _, l := range lines[1:] { // below the row: a wide column would push them off the screen
+				fmt.Fprintf(tw, "      %s\n", l)
+			}
 		}
 	}
 	if len(reports) > 0 {
@@ -58,28 +52,91 @@ func writeText(w io.Writer, reports []rules.Report, failOn rules.Severity, trunc
 	if byRule := summarize(reports).ByRule; len(byRule) > 0 {
 		var parts []string
 		for _, id := range slices.Sorted(maps.Keys(byRule)) {
-			parts = append(parts, fmt.Sprintf("%s %d", id, byRule[id]))
+			parts = append(parts, fmt.Sprintf("%s %d", oneLine(id), byRule[id]))
 		}
 		fmt.Fprintf(tw, "findings by rule: %s\n", strings.Join(parts, ", "))
 	}
-	fmt.Fprintf(tw, "%d %s", len(reports), plural(len(reports), "subject", "subjects"))
-	if incomplete > 0 {
-		fmt.Fprintf(tw, " (%d INCOMPLETE)", incomplete)
-	}
-	var bySeverity []string
-	for s := rules.Critical; s >= rules.Informational; s-- {
-		bySeverity = append(bySeverity, fmt.Sprintf("%d %s", counts[s], s))
-	}
-	fmt.Fprintf(tw, ": %s; %d suppressed", strings.Join(bySeverity, ", "), suppressed)
+	fmt.Fprint(tw, judged(reports))
 	if truncated {
 		fmt.Fprint(tw, "; IAM export truncated")
 	}
-	verdict := "pass"
-	if failed(reports, failOn) {
-		verdict = "fail"
+	fmt.Fprintf(tw, "; %s\n", verdict(reports, failOn))
+	if err := tw.Flush(); err != nil {
+		return err
 	}
-	fmt.Fprintf(tw, "; fail-on %s: %s\n", failOn, verdict)
-	return tw.Flush()
+	_, err := w.Write(terminalSafe(buf.Bytes()))
+	return err
+}
+
+// evidenceLines are the evidence of a finding, one line each: its detail,
+// or the action and policy of an evidence without one. There is always
+// one line, empty for a finding without evidence.
+func evidenceLines(f rules.Finding) []string {
+	lines := make([]string, 0, max(len(f.Evidence), 1))
+	for _, e := range f.Evidence {
+		l := oneLine(e.Detail)
+		if l == "" {
+			l = strings.TrimSpace(oneLine(e.Action) + " " + oneLine(e.Policy))
+		}
+		if l != "" {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) == 0 {
+		lines = append(lines, "")
+	}
+	return lines
+}
+
+// judged counts the subjects, each in one of three kinds, and the
+// findings: "3 subjects judged: 1 with findings, 1 clean, 1 incomplete; 3
+// open findings (2 HIGH, 1 LOW), 1 suppressed". An incomplete subject is
+// counted as incomplete whatever else it shows; a clean one has no open
+// (unsuppressed) finding. Open findings include those of incomplete
+// subjects (ECSG-001 among them).
+func judged(reports []rules.Report) string {
+	var withFindings, clean, incomplete, open, suppressed int
+	var counts [rules.Critical + 1]int
+	for _, r := range reports {
+		switch {
+		case !r.Complete:
+			incomplete++
+		case r.Highest() > 0:
+			withFindings++
+		default:
+			clean++
+		}
+		for _, f := range r.Findings {
+			switch {
+			case f.Suppressed:
+				suppressed++
+			case f.Severity >= rules.Informational && f.Severity <= rules.Critical:
+				counts[f.Severity]++
+				open++
+			}
+		}
+	}
+	s := fmt.Sprintf("%d %s judged: %d with findings, %d clean, %d incomplete; %d open %s",
+		len(reports), plural(len(reports), "subject", "subjects"), withFindings, clean, incomplete,
+		open, plural(open, "finding", "findings"))
+	var bySeverity []string
+	for sev := rules.Critical; sev >= rules.Informational; sev-- {
+		if counts[sev] > 0 {
+			bySeverity = append(bySeverity, fmt.Sprintf("%d %s", counts[sev], sev))
+		}
+	}
+	if len(bySeverity) > 0 {
+		s += " (" + strings.Join(bySeverity, ", ") + ")"
+	}
+	return s + fmt.Sprintf(", %d suppressed", suppressed)
+}
+
+// verdict is "fail-on HIGH: pass", or fail.
+func verdict(reports []rules.Report, failOn rules.Severity) string {
+	if failed(reports, failOn) {
+		return "fail-on " + failOn.String() + ": fail"
+	}
+	return "fail-on " + failOn.String() + ": pass"
 }
 
 func subjectName(typ string) string {
@@ -108,6 +165,15 @@ func plural(n int, one, many string) string {
 // single-account report, or why it failed or was skipped; then a table of
 // the accounts and one line over all of them.
 func writeAccountsText(w io.Writer, res organizationResult, failOn rules.Severity) error {
+	var buf bytes.Buffer
+	if err := accountsText(&buf, res, failOn); err != nil {
+		return err
+	}
+	_, err := w.Write(terminalSafe(buf.Bytes())) // account names and errors come from AWS
+	return err
+}
+
+func accountsText(w io.Writer, res organizationResult, failOn rules.Severity) error {
 	for _, a := range res.Accounts {
 		switch a.Status {
 		case statusScanned:
@@ -144,20 +210,9 @@ func writeAccountsText(w io.Writer, res organizationResult, failOn rules.Severit
 	}
 
 	s := res.Summary
-	fmt.Fprintf(w, "\n%d %s: %d scanned, %d failed, %d skipped; %d %s", s.Accounts, plural(s.Accounts, "account", "accounts"),
-		s.Scanned, s.Failed, s.Skipped, s.Subjects, plural(s.Subjects, "subject", "subjects"))
-	if s.Incomplete > 0 {
-		fmt.Fprintf(w, " (%d INCOMPLETE)", s.Incomplete)
-	}
-	var bySeverity []string
-	for sev := rules.Critical; sev >= rules.Informational; sev-- {
-		bySeverity = append(bySeverity, fmt.Sprintf("%d %s", s.BySeverity[sev.String()], sev))
-	}
-	verdict := "pass"
-	if failed(res.Reports, failOn) {
-		verdict = "fail"
-	}
-	_, err := fmt.Fprintf(w, ": %s; %d suppressed; fail-on %s: %s\n", strings.Join(bySeverity, ", "), s.Suppressed, failOn, verdict)
+	line := fmt.Sprintf("\n%d %s: %d scanned, %d failed, %d skipped; %s; %s\n", s.Accounts, plural(s.Accounts, "account", "accounts"),
+		s.Scanned, s.Failed, s.Skipped, judged(res.Reports), verdict(res.Reports, failOn))
+	_, err := io.WriteString(w, line)
 	return err
 }
 
