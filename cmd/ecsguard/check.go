@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -241,16 +240,10 @@ func check(args []string, stdout, stderr io.Writer) int {
 	// check judges.
 	reports := evaluate(tds, account, opts.allRoles || len(tds) == 0 && len(templates) == 0)
 	reports = append(reports, evaluateTemplates(templates, account)...)
-	switch opts.format {
-	case "json":
-		err = writeJSON(stdout, reports)
-	case "sarif":
-		err = sarif.Encode(stdout, reports, sarif.Options{ToolVersion: version(), Locate: src.locate, Notes: notes})
-	case "asff":
-		err = writeASFF(stdout, reports, "")
-	default:
-		err = writeText(stdout, reports, opts.failOn, account.Truncated)
-	}
+	err = output{reports: reports, json: reports,
+		sarif: sarif.Options{Locate: src.locate, Notes: notes},
+		text:  func(w io.Writer) error { return writeText(w, reports, opts.failOn, account.Truncated) },
+	}.write(stdout, opts.format)
 	if err != nil {
 		fmt.Fprintf(stderr, "ecsguard: writing the report: %v\n", err)
 		return exitUsage
@@ -338,11 +331,4 @@ func failed(reports []rules.Report, min rules.Severity) bool {
 	// An incomplete evaluation fails whatever the threshold: what could not
 	// be read is never reported as compliant.
 	return slices.ContainsFunc(reports, func(r rules.Report) bool { return !r.Complete || r.Highest() >= min })
-}
-
-func writeJSON(w io.Writer, reports []rules.Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(reports)
 }

@@ -63,22 +63,15 @@ func scanMany(ctx context.Context, cfg aws.Config, opts scanOptions, stdout, std
 		fmt.Fprintf(stderr, "ecsguard: scan: %v\n", explainAWSError(err))
 		return exitAWS
 	}
-	switch opts.format {
-	case "json":
-		err = writeScanJSON(stdout, res)
-	case "sarif":
-		var notes []string
-		for _, a := range res.Accounts {
-			if a.Status == statusFailed {
-				notes = append(notes, "account "+a.Account+named(a.Name)+" failed: "+oneLine(a.Error))
-			}
+	var notes []string
+	for _, a := range res.Accounts {
+		if a.Status == statusFailed {
+			notes = append(notes, "account "+a.Account+named(a.Name)+" failed: "+oneLine(a.Error))
 		}
-		err = sarif.Encode(stdout, res.Reports, sarif.Options{ToolVersion: version(), Notes: notes})
-	case "asff":
-		err = writeASFF(stdout, res.Reports, opts.region)
-	default:
-		err = writeAccountsText(stdout, res, opts.failOn)
 	}
+	err = output{reports: res.Reports, json: res, region: res.Summary.Region, sarif: sarif.Options{Notes: notes},
+		text: func(w io.Writer) error { return writeAccountsText(w, res, opts.failOn) },
+	}.write(stdout, opts.format)
 	if err != nil {
 		fmt.Fprintf(stderr, "ecsguard: writing the report: %v\n", err)
 		return exitUsage

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,7 +21,6 @@ import (
 	"github.com/ecsguard/ecsguard/shared/awsexport"
 	"github.com/ecsguard/ecsguard/shared/awsfacts"
 	"github.com/ecsguard/ecsguard/shared/rules"
-	"github.com/ecsguard/ecsguard/shared/sarif"
 )
 
 // scanOptions are the parsed flags of scan.
@@ -115,16 +113,9 @@ func scan(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ecsguard: scan: %v\n", explainAWSError(err))
 		return exitAWS
 	}
-	switch opts.format {
-	case "json":
-		err = writeScanJSON(stdout, res)
-	case "sarif":
-		err = sarif.Encode(stdout, res.Reports, sarif.Options{ToolVersion: version()})
-	case "asff":
-		err = writeASFF(stdout, res.Reports, res.Summary.Region)
-	default:
-		err = writeText(stdout, res.Reports, opts.failOn, false)
-	}
+	err = output{reports: res.Reports, json: res, region: res.Summary.Region,
+		text: func(w io.Writer) error { return writeText(w, res.Reports, opts.failOn, false) },
+	}.write(stdout, opts.format)
 	if err != nil {
 		fmt.Fprintf(stderr, "ecsguard: writing the report: %v\n", err)
 		return exitUsage
@@ -297,15 +288,6 @@ func summarize(reports []rules.Report) scanFigures {
 		}
 	}
 	return s
-}
-
-// writeScanJSON writes a scanResult, or with several accounts an
-// organizationResult.
-func writeScanJSON(w io.Writer, res any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(res)
 }
 
 // isTerminal reports whether w is a terminal, where a progress bar helps.

@@ -43,20 +43,7 @@ func TestCheckTemplate(t *testing.T) {
 			if code != tt.wantCode || stderr != "" {
 				t.Errorf("exit %d, stderr %q; want exit %d, no stderr", code, stderr, tt.wantCode)
 			}
-			golden := filepath.Join(dir, tt.name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(stdout), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if stdout != string(want) {
-				t.Errorf("output differs from %s (-update rewrites it):\n%s", golden, stdout)
-			}
+			golden(t, filepath.Join("templates", tt.name+".golden"), []byte(stdout))
 		})
 	}
 }
