@@ -192,11 +192,7 @@ func (r *resolver) resourceRef(id string, expr any) (any, error) {
 	if !ok || k.ref == nil {
 		return nil, unresolved(expr, id+" is a "+typ+", whose Ref value ecsguard does not derive")
 	}
-	n, err := r.name(id)
-	if err != nil {
-		return nil, err
-	}
-	props, err := r.resolvedProps(id)
+	n, props, err := r.nameAndProps(id)
 	if err != nil {
 		return nil, err
 	}
@@ -209,15 +205,21 @@ func (r *resolver) resourceAtt(id, attr string, expr any) (any, error) {
 	if !ok {
 		return nil, unresolved(expr, "attribute "+attr+" of "+id+" ("+typ+") is known only once deployed")
 	}
-	n, err := r.name(id)
-	if err != nil {
-		return nil, err
-	}
-	props, err := r.resolvedProps(id)
+	n, props, err := r.nameAndProps(id)
 	if err != nil {
 		return nil, err
 	}
 	return f(r.opts, n, props), nil
+}
+
+// nameAndProps are what a resource's Ref and attributes are made of.
+func (r *resolver) nameAndProps(id string) (string, map[string]any, error) {
+	n, err := r.name(id)
+	if err != nil {
+		return "", nil, err
+	}
+	props, err := r.resolvedProps(id)
+	return n, props, err
 }
 
 // resolvedProps resolves the Path of a resource, the one property besides
