@@ -62,15 +62,16 @@ service-linked roles are never judged) that the task definitions reference; with
 --all-roles every secondary role of the export. Without --task-definition or
 --template it judges every secondary role of the export. Flag values are case-insensitive.
 
-ecsguard scan [--region R] [--profile P] [--endpoint-url URL] [--all-revisions] [--workers N]
+ecsguard scan [--region R,...] [--profile P] [--endpoint-url URL] [--all-revisions] [--workers N]
               [--organization] [--accounts ID,...] [--role-name NAME] [--account-workers N]
               [--format text|json|sarif|asff] [--fail-on SEVERITY]
 
-  --region R              the region to scan (default: AWS_REGION or the profile's region)
+  --region R,...          the regions to scan (default: AWS_REGION or the profile's region); with
+                          several, IAM is read once per account and ECS in each region in turn
   --profile P             a profile of the shared AWS configuration (default: the standard chain)
   --endpoint-url URL      send every call to URL (a local emulator)
   --all-revisions         judge every ACTIVE revision, not only the latest of each family
-  --workers N             task definitions described at once, per account (default 8; adaptive
+  --workers N             task definitions described at once, per account and region (default 8; adaptive
                           retry on throttling)
   --organization          scan every ACTIVE account of the AWS Organization (organizations:ListAccounts;
                           the others are reported skipped, with their state)

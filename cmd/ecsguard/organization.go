@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -125,7 +126,7 @@ func scanOrganization(ctx context.Context, cfg aws.Config, opts scanOptions, pro
 		if a.Status != statusScanned {
 			a.scanFigures = summarize(nil) // zero, with {} rather than null for the maps
 		}
-		a.Region = cfg.Region
+		a.Region = strings.Join(opts.scanRegions(cfg), ",")
 		res.Accounts = append(res.Accounts, a)
 		switch a.Status {
 		case statusScanned:
@@ -142,7 +143,7 @@ func scanOrganization(ctx context.Context, cfg aws.Config, opts scanOptions, pro
 		}
 	}
 	figures := summarize(res.Reports)
-	figures.Region, figures.TaskDefinitions, figures.Roles = cfg.Region, s.TaskDefinitions, s.Roles
+	figures.Region, figures.TaskDefinitions, figures.Roles = strings.Join(opts.scanRegions(cfg), ","), s.TaskDefinitions, s.Roles
 	figures.AWSCalls, figures.Seconds = calls.Total(), time.Since(start).Round(time.Millisecond).Seconds()
 	s.scanFigures, s.Accounts = figures, len(res.Accounts)
 	return res, nil

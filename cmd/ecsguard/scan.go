@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -8,7 +9,9 @@ import (
 	"io"
 	"maps"
 	"os"
+	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -27,8 +30,12 @@ import (
 type scanOptions struct {
 	reportFlags
 	region, profile, endpoint string
-	allRevisions              bool
-	workers                   int
+	// regions are the regions of --region R1,R2,...: ECS is read in each,
+	// IAM (global) once per account. region is the first, the one the
+	// configuration is loaded with.
+	regions      []string
+	allRevisions bool
+	workers      int
 
 	// Several accounts (organization.go): every ACTIVE account of the
 	// organization, or the accounts listed (with organization, those of
@@ -61,6 +68,18 @@ func parseScanFlags(args []string) (scanOptions, error) {
 	}
 	if opts.workers < 1 || opts.workers > 64 {
 		return opts, fmt.Errorf("--workers: %d is not between 1 and 64", opts.workers)
+	}
+	if opts.region != "" {
+		for _, r := range strings.Split(opts.region, ",") {
+			r = strings.ToLower(strings.TrimSpace(r))
+			if !regionName.MatchString(r) {
+				return opts, fmt.Errorf("--region: %q is not a region name such as us-east-1", r)
+			}
+			if !slices.Contains(opts.regions, r) {
+				opts.regions = append(opts.regions, r)
+			}
+		}
+		opts.region = opts.regions[0]
 	}
 	given := map[string]bool{}
 	set.Visit(func(f *flag.Flag) { given[f.Name] = true })
@@ -194,34 +213,60 @@ type scanFigures struct {
 	Seconds         float64        `json:"seconds"`
 }
 
+// regionName is an AWS region name: us-east-1, eu-central-2, us-gov-west-1.
+var regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+
+// scanRegions are the regions a scan reads ECS in: those of --region, or
+// the configuration's.
+func (o scanOptions) scanRegions(cfg aws.Config) []string {
+	if len(o.regions) > 0 {
+		return o.regions
+	}
+	return []string{cfg.Region}
+}
+
 // scanAccount reads the account in bulk (awsfacts: Account, TaskDefinitions)
-// and judges it as check judges an export.
+// and judges it as check judges an export: IAM, which is global, once; ECS
+// and what references roles (EventBridge, Scheduler, Application Auto
+// Scaling) in each region, one region after the other.
 func scanAccount(ctx context.Context, cfg aws.Config, opts scanOptions, progress func(done, total int)) (scanResult, error) {
 	start := time.Now()
 	calls := countCalls(&cfg)
-	loader := awsfacts.New(ecs.NewFromConfig(cfg), iam.NewFromConfig(cfg))
+	regions := opts.scanRegions(cfg)
+	inRegion := make([]aws.Config, len(regions))
+	for i, r := range regions {
+		inRegion[i] = cfg.Copy()
+		inRegion[i].Region = r
+	}
 
-	account, err := loader.Account(ctx)
+	account, err := awsfacts.New(ecs.NewFromConfig(cfg), iam.NewFromConfig(cfg)).Account(ctx)
 	if err != nil {
 		return scanResult{}, err
 	}
-	usedBy, err := findUses(ctx, cfg, account)
+	usedBy, err := findUses(ctx, inRegion, account)
 	if err != nil {
 		return scanResult{}, err
 	}
-	tds, missing, err := loader.TaskDefinitions(ctx, awsfacts.ScanOptions{AllRevisions: opts.allRevisions, Workers: opts.workers, Progress: progress})
-	if err != nil {
-		return scanResult{}, err
+	var tds []*rules.TaskDefinition
+	var unread []rules.Facts // the task definitions that could not be described
+	for _, c := range inRegion {
+		t, missing, err := awsfacts.New(ecs.NewFromConfig(c), iam.NewFromConfig(c)).
+			TaskDefinitions(ctx, awsfacts.ScanOptions{AllRevisions: opts.allRevisions, Workers: opts.workers, Progress: progress})
+		if err != nil {
+			return scanResult{}, fmt.Errorf("%s: %w", c.Region, err)
+		}
+		tds = append(tds, t...)
+		for _, m := range missing {
+			unread = append(unread, rules.Facts{Region: c.Region, TaskDefinition: &rules.TaskDefinition{ARN: m.Subject}, Missing: []rules.FactError{m}})
+		}
 	}
 	reports := evaluate(tds, account, true)
-	for _, m := range missing {
-		reports = append(reports, rules.Evaluate(rules.Facts{
-			Region: cfg.Region, TaskDefinition: &rules.TaskDefinition{ARN: m.Subject}, Missing: []rules.FactError{m},
-		}))
+	for _, f := range unread {
+		reports = append(reports, rules.Evaluate(f))
 	}
 	res := scanResult{Reports: reports, UsedBy: usedBy, Summary: scanSummary{scanFigures: summarize(reports)}}
 	s := &res.Summary
-	s.Region, s.TaskDefinitions, s.Roles = cfg.Region, len(tds)+len(missing), len(reports)-len(tds)-len(missing)
+	s.Region, s.TaskDefinitions, s.Roles = strings.Join(regions, ","), len(tds)+len(unread), len(reports)-len(tds)-len(unread)
 	for _, r := range reports {
 		if r.Account != "" {
 			s.Account = r.Account
@@ -244,24 +289,35 @@ func countCalls(cfg *aws.Config) *awsfacts.Calls {
 
 // findUses classifies roles by what references them, as onrolechange does:
 // the EventBridge rules and schedules that run ECS tasks with a role, the
-// scalable targets registered with it (each list read once, and only when
-// some role trusts its service), the instance profiles the export lists.
-// A reference that cannot be read leaves the role incomplete.
-func findUses(ctx context.Context, cfg aws.Config, account *awsexport.Account) (map[string][]rules.Use, error) {
-	lookup := awsfacts.NewUseFinder(cfg).Begin()
+// scalable targets registered with it (each list read once per region, and
+// only when some role trusts its service), the instance profiles the export
+// lists. A reference that cannot be read leaves the role incomplete.
+func findUses(ctx context.Context, inRegion []aws.Config, account *awsexport.Account) (map[string][]rules.Use, error) {
+	lookups := make([]*awsfacts.UseLookup, len(inRegion))
+	for i, c := range inRegion {
+		lookups[i] = awsfacts.NewUseFinder(c).Begin()
+	}
 	out := map[string][]rules.Use{}
 	for _, arn := range slices.Sorted(maps.Keys(account.Roles)) {
 		role := account.Roles[arn]
 		profiles := slices.DeleteFunc(slices.Clone(role.Uses), func(u rules.Use) bool { return u.Kind != rules.UseInstanceProfile })
 		if role.Trusts("events.amazonaws.com") || role.Trusts("scheduler.amazonaws.com") || role.Trusts("application-autoscaling.amazonaws.com") {
-			missing, err := lookup.Fill(ctx, role)
-			if err != nil {
-				return nil, err
+			var uses []rules.Use
+			for _, lookup := range lookups {
+				missing, err := lookup.Fill(ctx, role) // sets role.Uses to the region's
+				if err != nil {
+					return nil, err
+				}
+				account.Missing[arn] = append(account.Missing[arn], missing...)
+				uses = append(uses, role.Uses...)
 			}
-			account.Missing[arn] = append(account.Missing[arn], missing...)
 			if !role.Trusts("ec2.amazonaws.com") {
-				role.Uses = append(role.Uses, profiles...) // Fill looks up profiles only for EC2 roles
+				uses = append(uses, profiles...) // Fill looks up profiles only for EC2 roles
 			}
+			slices.SortFunc(uses, func(a, b rules.Use) int {
+				return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Resource, b.Resource))
+			})
+			role.Uses = slices.Compact(uses) // an EC2 role's profiles come from every region's lookup
 		}
 		if len(role.Uses) > 0 {
 			out[arn] = role.Uses

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	evtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
 	"github.com/ecsguard/ecsguard/shared/emulator"
 	"github.com/ecsguard/ecsguard/shared/rules"
@@ -297,5 +299,68 @@ func TestScanUseLookupDenied(t *testing.T) {
 	}
 	if res.Summary.Incomplete != 1 {
 		t.Errorf("summary %+v", res.Summary)
+	}
+}
+
+// Several regions: ECS and the references to roles are read in each, IAM
+// once; a role used by an EventBridge rule in each region lists both.
+func TestScanRegions(t *testing.T) {
+	sample, cfg, env := seeded(t)
+	proxy, err := emulator.StartFaultProxy(moto.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { proxy.Close() })
+	env(proxy.URL())
+	ctx := context.Background()
+	west := cfg.Copy()
+	west.Region = "us-west-2"
+	td, err := ecs.NewFromConfig(west).RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
+		Family: aws.String("west-batch"), TaskRoleArn: aws.String(sample.Roles["billing-app"]), ExecutionRoleArn: aws.String(sample.Roles["billing-app"]),
+		RequiresCompatibilities: []ecstypes.Compatibility{ecstypes.CompatibilityFargate}, NetworkMode: ecstypes.NetworkModeAwsvpc, Cpu: aws.String("256"), Memory: aws.String("512"),
+		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("batch"), Image: aws.String("public.ecr.aws/docker/library/busybox:1.36"), Essential: aws.Bool(true)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster, err := ecs.NewFromConfig(west).CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("west")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := eventbridge.NewFromConfig(west)
+	rule, err := ev.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("west-nightly"), ScheduleExpression: aws.String("cron(0 3 * * ? *)")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ev.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("west-nightly"), Targets: []evtypes.Target{{
+		Id: aws.String("batch"), Arn: cluster.Cluster.ClusterArn, RoleArn: aws.String(sample.Roles["ecsEventsRole"]),
+		EcsParameters: &evtypes.EcsParameters{TaskDefinitionArn: td.TaskDefinition.TaskDefinitionArn, TaskCount: aws.Int32(1)},
+	}}}); err != nil {
+		t.Fatal(err)
+	}
+
+	code, stdout, stderr := runScan(t, "--endpoint-url", proxy.URL(), "--region", "us-east-1,US-WEST-2", "--format", "json")
+	if code != exitFindings {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	res := decodeScan(t, stdout)
+	got := byEnd(res.Reports)
+	westTD := got["task-definition/west-batch:1"]
+	if len(got) != len(sampleWants)+1 || len(westTD.Findings) == 0 || westTD.Findings[0].Rule != "TD-001" || westTD.Region != "us-west-2" {
+		t.Errorf("subjects %v; west-batch:1 %+v", slices.Sorted(maps.Keys(got)), westTD)
+	}
+	if s := res.Summary; s.Region != "us-east-1,us-west-2" || s.TaskDefinitions != 6 || s.Roles != 4 {
+		t.Errorf("summary %+v", s)
+	}
+	wantEvents := []rules.Use{{Kind: rules.UseEventsTarget, Resource: sample.EventRule}, {Kind: rules.UseEventsTarget, Resource: aws.ToString(rule.RuleArn)}}
+	if uses := res.UsedBy[sample.Roles["ecsEventsRole"]]; !slices.Equal(uses, wantEvents) {
+		t.Errorf("ecsEventsRole used by %v, want %v", uses, wantEvents)
+	}
+	// IAM is global: its pages are read once, whatever the regions.
+	if n, f := proxy.Calls("GetAccountAuthorizationDetails"), proxy.Calls("ListTaskDefinitionFamilies"); n != 1 || f != 2 {
+		t.Errorf("GetAccountAuthorizationDetails %d, ListTaskDefinitionFamilies %d: want 1 and 2 (one per region)", n, f)
+	}
+	if code, _, stderr := runScan(t, "--endpoint-url", proxy.URL(), "--region", "us-east-1,mars"); code != exitUsage || !strings.Contains(stderr, `"mars" is not a region name`) {
+		t.Errorf("a bad region: exit %d, %q", code, stderr)
 	}
 }
