@@ -148,7 +148,7 @@ func run(ctx context.Context, w io.Writer, venv, rie string, logs bool) error {
 	}
 	// The last event is delivered twice, as EventBridge may: the second
 	// delivery does nothing again.
-	if err := d.phase(ctx, "enforce mode (MODE=enforce, ENFORCE_MIN_SEVERITY=HIGH): noncompliant revisions are deregistered, each once", append(registers, registers[0]),
+	if err := d.phase(ctx, "enforce mode (MODE=enforce, ENFORCE_MIN_SEVERITY=HIGH, SECURITY_HUB=true): noncompliant revisions are deregistered, each once, findings imported", append(registers, registers[0]),
 		"MODE=enforce", "ENFORCE_MIN_SEVERITY=HIGH", "SECURITY_HUB=true", "IDEMPOTENCY_TABLE="+enforceLedger); err != nil {
 		return err
 	}

@@ -144,7 +144,7 @@ func (d *demo) enforceRoleChange(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(d.w, "\n== onrolechange, enforce mode on role changes (MODE=enforce, ENFORCE_ON_ROLE_CHANGE=true)\n\n")
+	fmt.Fprintf(d.w, "\n== onrolechange, enforce mode on role changes (MODE=enforce, ENFORCE_ON_ROLE_CHANGE=true, SECURITY_HUB=true)\n\n")
 	fn, err := d.start(ctx, "onrolechange", "MODE=enforce", "ENFORCE_ON_ROLE_CHANGE=true", "SECURITY_HUB=true", "IDEMPOTENCY_TABLE="+table)
 	if err != nil {
 		return err
