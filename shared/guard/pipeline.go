@@ -8,8 +8,10 @@ import (
 	"strings"
 
 	"github.com/ecsguard/ecsguard/shared/assess"
+	"github.com/ecsguard/ecsguard/shared/awsfacts"
 	"github.com/ecsguard/ecsguard/shared/ledger"
 	"github.com/ecsguard/ecsguard/shared/rules"
+	"github.com/ecsguard/ecsguard/shared/securityhub"
 	"github.com/ecsguard/ecsguard/shared/trail"
 )
 
@@ -83,11 +85,20 @@ func (h *Handler) pipeline(ctx context.Context, event []byte, fn function, r *ru
 	if err := h.enforce(ctx, &r.a, rec); err != nil {
 		return h.fail(ctx, r, rec, "deregister", err)
 	}
-	// Imported before the alert: a failed import fails the invocation
-	// before anything is published, and the retry imports again (by Id,
-	// idempotent).
+	// Imported before the alert: a throttled or failing import fails the
+	// invocation before anything is published, and the retry imports again
+	// (by Id, idempotent). One Security Hub refuses for good (access
+	// denied, not enabled, a finding rejected twice) would refuse every
+	// retry too: the alert goes out, saying so, rather than into the DLQ.
 	if err := h.importFindings(ctx, r); err != nil {
-		return h.fail(ctx, r, rec, "import findings into Security Hub", err)
+		var refused *securityhub.ImportError
+		if !awsfacts.Permanent(err) && !errors.As(err, &refused) {
+			return h.fail(ctx, r, rec, "import findings into Security Hub", err)
+		}
+		r.a.Notes = append(r.a.Notes, "Security Hub: the findings were not imported: "+err.Error())
+		if h.Log != nil {
+			h.Log.Warn("Security Hub refused the findings; alerting without them", "error", err.Error())
+		}
 	}
 	last, err := h.announce(ctx, r, rec)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 
@@ -144,10 +145,10 @@ func TestSecurityHubImportFailureRetried(t *testing.T) {
 	e := setupHub(t, guard.ModeAlert)
 	ctx := context.Background()
 	event := e.event("ecs-registertaskdefinition-admin-task-role.json")
-	e.proxy.Fail("BatchImportFindings", -1, emulator.AccessDenied)
+	e.proxy.Fail("BatchImportFindings", -1, emulator.InternalError)
 	out, err := e.handler.OnRegister(ctx, event)
-	if err == nil || out.Result != guard.ResultFailed || !strings.Contains(out.Reason, "AccessDenied") {
-		t.Fatalf("with Security Hub refusing: %+v, %v; want a failed invocation", out, err)
+	if err == nil || out.Result != guard.ResultFailed || !strings.Contains(out.Reason, "BatchImportFindings") {
+		t.Fatalf("with Security Hub failing: %+v, %v; want a failed invocation", out, err)
 	}
 	if a := e.alerts(); len(a) != 0 {
 		t.Fatalf("%d alerts published before the import succeeded", len(a))
@@ -164,6 +165,27 @@ func TestSecurityHubImportFailureRetried(t *testing.T) {
 	}
 	if got := e.hubFindings(e.sample.TaskDefinitions["reports"] + "/"); len(got) == 0 {
 		t.Error("the retry imported nothing")
+	}
+}
+
+// Security Hub refusing for good (access denied, not enabled) would refuse
+// every retry: the alert is published with a note, not left in the DLQ.
+func TestSecurityHubRefusedStillAlerts(t *testing.T) {
+	t.Parallel()
+	e := setupHub(t, guard.ModeAlert)
+	e.proxy.Fail("BatchImportFindings", -1, emulator.AccessDenied)
+	out, err := e.handler.OnRegister(context.Background(), e.event("ecs-registertaskdefinition-admin-task-role.json"))
+	if err != nil || out.Result != guard.ResultEvaluated || !out.Alerted {
+		t.Fatalf("with Security Hub refusing: %+v, %v; want evaluated and alerted", out, err)
+	}
+	a := e.alerts()
+	if len(a) != 1 {
+		t.Fatalf("%d alerts, want 1", len(a))
+	}
+	if r := a[0].report(t); !slices.ContainsFunc(r.Notes, func(n string) bool {
+		return strings.HasPrefix(n, "Security Hub: the findings were not imported") && strings.Contains(n, "AccessDenied")
+	}) {
+		t.Errorf("notes %q: want the refused import", r.Notes)
 	}
 }
 
